@@ -1,0 +1,3 @@
+from .user import LoginAttempt, User, UserManager
+
+__all__ = ["LoginAttempt", "User", "UserManager"]

@@ -1,0 +1,80 @@
+from rest_framework import serializers
+
+from catalog.models import Currency, InventorySource, Product, ProductType, TaxCategory, TaxRate
+from catalog.selectors import saleable_of
+from config.fields import IdField, MoneyField
+from customers.api.address import AddressSerializer
+
+
+class InventoryLevelSerializer(serializers.Serializer):
+    inventory_source_id = IdField(source="source_id")
+    qty = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    price = MoneyField(min_value=0)
+    tax_category_id = IdField(required=False, allow_null=True)
+    parent_id = IdField(required=False, allow_null=True)
+    saleable_qty = serializers.SerializerMethodField(help_text="null for virtual products (not stocked)")
+    inventories = InventoryLevelSerializer(many=True, required=False)
+
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "type", "price", "status", "weight", "tax_category_id", "parent_id",
+                  "saleable_qty", "inventories", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"sku": {"validators": []}}
+
+    def get_saleable_qty(self, obj) -> int | None:
+        return saleable_of(obj)
+
+    def validate(self, attrs):
+        ptype = attrs.get("type", getattr(self.instance, "type", ProductType.SIMPLE))
+        if attrs.get("parent_id") and ptype != ProductType.SIMPLE:
+            raise serializers.ValidationError({"parent_id": ["Only simple products can be variants."]})
+        return attrs
+
+
+class InventorySourceSerializer(serializers.ModelSerializer):
+    address = AddressSerializer(required=False, allow_null=True, names_optional=True)
+
+    class Meta:
+        model = InventorySource
+        fields = ["id", "code", "name", "priority", "active", "pickup_enabled", "address"]
+        extra_kwargs = {"code": {"validators": []}}
+
+    def validate(self, attrs):
+        if attrs.get("pickup_enabled") and not attrs.get("address"):
+            raise serializers.ValidationError({"address": ["A pickup location needs an address."]})
+        if attrs.get("address") is None:
+            attrs["address"] = {}
+        return attrs
+
+
+class TaxRateSerializer(serializers.ModelSerializer):
+    zone = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True, default="")
+    rate = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0, max_value=100)
+
+    class Meta:
+        model = TaxRate
+        fields = ["country", "zone", "rate"]
+
+    def validate_country(self, value: str) -> str:
+        if len(value) != 2 or not value.isalpha():
+            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
+        return value.upper()
+
+
+class TaxCategorySerializer(serializers.ModelSerializer):
+    rates = TaxRateSerializer(many=True, required=False)
+
+    class Meta:
+        model = TaxCategory
+        fields = ["id", "code", "name", "rates"]
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class CurrencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Currency
+        fields = ["code", "name", "symbol", "rate", "enabled"]

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from catalog.errors import InventorySourceNotFound, ProductNotFound, TaxCategoryNotFound
+from catalog.models import InventorySource, Product, ProductInventory, TaxCategory, TaxRate
+from config.errors import Conflict
+
+
+def _check_refs(data: dict[str, Any], inventories: list[dict[str, int]] | None) -> None:
+    tax_category_id = data.get("tax_category_id")
+    if tax_category_id is not None and not TaxCategory.objects.filter(id=tax_category_id).exists():
+        raise TaxCategoryNotFound(f"No tax category with id {tax_category_id}.", field="tax_category_id")
+    parent_id = data.get("parent_id")
+    if parent_id is not None and not Product.objects.filter(id=parent_id, type="configurable").exists():
+        raise ProductNotFound(f"No configurable product with id {parent_id}.", field="parent_id")
+    if inventories:
+        ids = {i["source_id"] for i in inventories}
+        known = set(InventorySource.objects.filter(id__in=ids).values_list("id", flat=True))
+        for n, inv in enumerate(inventories):
+            if inv["source_id"] not in known:
+                raise InventorySourceNotFound(f"No inventory source with id {inv['source_id']}.",
+                                              field=f"inventories.{n}.inventory_source_id")
+
+
+def _set_inventories(product: Product, inventories: list[dict[str, int]]) -> None:
+    for inv in inventories:
+        ProductInventory.objects.update_or_create(product=product, source_id=inv["source_id"],
+                                                  defaults={"qty": inv["qty"]})
+
+
+def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | None = None) -> Product:
+    _check_refs(data, inventories)
+    if Product.objects.filter(sku=data["sku"]).exists():
+        raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
+    try:
+        with transaction.atomic():
+            product = Product.objects.create(**data)
+            if inventories:
+                _set_inventories(product, inventories)
+    except IntegrityError:
+        raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku") from None
+    return product
+
+
+def product_update(*, product: Product, data: dict[str, Any], inventories: list[dict[str, int]] | None = None
+                   ) -> Product:
+    _check_refs(data, inventories)
+    if "sku" in data and Product.objects.filter(sku=data["sku"]).exclude(id=product.id).exists():
+        raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
+    with transaction.atomic():
+        for key, value in data.items():
+            setattr(product, key, value)
+        product.save()
+        if inventories:
+            _set_inventories(product, inventories)
+    return product
+
+
+def inventory_source_create(*, data: dict[str, Any]) -> InventorySource:
+    if InventorySource.objects.filter(code=data["code"]).exists():
+        raise Conflict(f"Inventory source code {data['code']!r} is already used.", code="code_taken", field="code")
+    return InventorySource.objects.create(**data)
+
+
+def tax_category_create(*, code: str, name: str, rates: list[dict[str, Any]]) -> TaxCategory:
+    if TaxCategory.objects.filter(code=code).exists():
+        raise Conflict(f"Tax category code {code!r} is already used.", code="code_taken", field="code")
+    seen = set()
+    for n, r in enumerate(rates):
+        key = (r["country"], r.get("zone") or "")
+        if key in seen:
+            raise Conflict("Two rates for the same country and zone.", code="duplicate_rate",
+                           field=f"rates.{n}")
+        seen.add(key)
+    with transaction.atomic():
+        category = TaxCategory.objects.create(code=code, name=name)
+        TaxRate.objects.bulk_create([TaxRate(category=category, country=r["country"], zone=r.get("zone") or "",
+                                             rate=r["rate"]) for r in rates])
+    return category

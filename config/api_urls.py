@@ -1,0 +1,42 @@
+"""Every /api/admin/ endpoint, in one place."""
+
+from django.urls import path
+
+from accounts.api.views import LoginView, LogoutView
+from carts.api import views as carts
+from catalog.api import views as catalog
+from customers.api import views as customers
+from sales.api import views as sales
+
+urlpatterns = [
+    path("login", LoginView.as_view(), name="login"),
+    path("logout", LogoutView.as_view(), name="logout"),
+    # catalog
+    path("products", catalog.ProductListView.as_view(), name="product-list"),
+    path("products/<id:pk>", catalog.ProductDetailView.as_view(), name="product-detail"),
+    path("inventory-sources", catalog.InventorySourceListView.as_view(), name="inventory-source-list"),
+    path("tax-categories", catalog.TaxCategoryListView.as_view(), name="tax-category-list"),
+    path("currencies", catalog.CurrencyListView.as_view(), name="currency-list"),
+    # customers
+    path("customers", customers.CustomerListView.as_view(), name="customer-list"),
+    path("customers/<id:pk>", customers.CustomerDetailView.as_view(), name="customer-detail"),
+    path("customers/<id:customer_id>/draft-carts", carts.DraftCartCreateView.as_view(), name="draft-cart-create"),
+    # carts
+    path("carts/<id:cart_id>", carts.CartDetailView.as_view(), name="cart-detail"),
+    path("carts/<id:cart_id>/items", carts.CartItemsView.as_view(), name="cart-items"),
+    path("carts/<id:cart_id>/items/<id:item_id>", carts.CartItemView.as_view(), name="cart-item"),
+    path("carts/<id:cart_id>/addresses", carts.CartAddressesView.as_view(), name="cart-addresses"),
+    path("carts/<id:cart_id>/shipping-methods", carts.CartShippingMethodsView.as_view(), name="cart-shipping"),
+    path("carts/<id:cart_id>/payment-methods", carts.CartPaymentMethodsView.as_view(), name="cart-payment"),
+    path("carts/<id:cart_id>/coupon", carts.CartCouponView.as_view(), name="cart-coupon"),
+    path("shipping-methods", carts.ShippingMethodListView.as_view(), name="shipping-method-list"),
+    path("payment-methods", carts.PaymentMethodListView.as_view(), name="payment-method-list"),
+    path("coupons", carts.CouponListView.as_view(), name="coupon-list"),
+    path("coupons/<id:pk>", carts.CouponDetailView.as_view(), name="coupon-detail"),
+    # orders
+    path("orders", sales.OrderListView.as_view(), name="order-list"),
+    path("orders/count", sales.OrderCountView.as_view(), name="order-count"),
+    path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
+    path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<id:order_id>/reorder", sales.OrderReorderView.as_view(), name="order-reorder"),
+]

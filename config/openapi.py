@@ -1,0 +1,48 @@
+"""OpenAPI helpers: the one error shape and per-endpoint error codes."""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Dotted path of the invalid field, e.g. items.0.quantity")
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable code, e.g. product_out_of_stock")
+    message = serializers.CharField(help_text="What went wrong, for people")
+    errors = FieldErrorSerializer(many=True)
+
+
+_GENERIC = {
+    400: ["validation_error", "parse_error"],
+    401: ["not_authenticated"],
+    403: ["permission_denied"],
+    404: ["not_found"],
+    409: [],
+    422: ["idempotency_key_reused"],
+    429: ["throttled"],
+}
+_TITLES = {400: "Invalid input", 401: "Not authenticated", 403: "Not allowed", 404: "Not found",
+           409: "The current state forbids it", 422: "Idempotency key reused", 429: "Throttled"}
+
+
+def error_responses(*statuses: int, codes: dict[int, list[str]] | None = None) -> dict[int, OpenApiResponse]:
+    """Responses for the given statuses, each documenting the codes it may carry."""
+    codes = codes or {}
+    wanted = set(statuses) | set(codes) | {401, 403}
+    out: dict[int, OpenApiResponse] = {}
+    for st in sorted(wanted):
+        names = list(dict.fromkeys([*codes.get(st, []), *_GENERIC.get(st, [])]))
+        desc = f"{_TITLES.get(st, 'Error')}. Codes: " + ", ".join(f"`{c}`" for c in names) if names else _TITLES.get(st, "")
+        out[st] = OpenApiResponse(ErrorSerializer, description=desc)
+    return out
+
+
+class AutoSchema(BaseAutoSchema):
+    pass

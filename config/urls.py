@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.fields import IdConverter
+
+register_converter(IdConverter, "id")
+
+handler404 = "config.errors.api_not_found"
+handler500 = "config.errors.api_server_error"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/admin/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]

@@ -1,0 +1,33 @@
+from rest_framework import serializers
+
+from customers.models import ADDRESS_FIELDS
+
+
+class AddressSerializer(serializers.Serializer):
+    """The one address shape (SPEC §3). Output always has every field."""
+
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    company = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True, default="")
+    phone = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True, default="")
+    line_1 = serializers.CharField(max_length=255)
+    line_2 = serializers.CharField(max_length=255, required=False, allow_blank=True, allow_null=True, default="")
+    city = serializers.CharField(max_length=128)
+    zone = serializers.CharField(max_length=128, required=False, allow_blank=True, allow_null=True, default="")
+    postcode = serializers.CharField(max_length=32)
+    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2")
+
+    def __init__(self, *args, names_optional: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if names_optional:
+            for name in ("first_name", "last_name"):
+                self.fields[name].required = False
+                self.fields[name].allow_blank = True
+
+    def validate_country(self, value: str) -> str:
+        if not value.isalpha() or not value.isascii():
+            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
+        return value.upper()
+
+    def validate(self, attrs):
+        return {f: (attrs.get(f) or "") for f in ADDRESS_FIELDS}

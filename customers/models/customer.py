@@ -1,0 +1,60 @@
+from django.db import models
+from django.db.models.functions import Lower
+
+# The one address shape used everywhere (carts, orders, import, pickup locations).
+ADDRESS_FIELDS = ("first_name", "last_name", "company", "phone", "line_1", "line_2", "city", "zone", "postcode",
+                  "country")
+ADDRESS_REQUIRED_FIELDS = ("first_name", "last_name", "line_1", "city", "postcode", "country")
+
+
+class Customer(models.Model):
+    email = models.EmailField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique")]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class CustomerAddress(models.Model):
+    """A saved address in the customer's address book."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    company = models.CharField(max_length=255, blank=True)
+    phone = models.CharField(max_length=64, blank=True)
+    line_1 = models.CharField(max_length=255)
+    line_2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=128)
+    zone = models.CharField(max_length=128, blank=True)
+    postcode = models.CharField(max_length=32)
+    country = models.CharField(max_length=2)
+    is_default_billing = models.BooleanField(default=False)
+    is_default_shipping = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "customer addresses"
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}, {self.line_1}, {self.city} {self.postcode} {self.country}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {f: getattr(self, f) or "" for f in ADDRESS_FIELDS}

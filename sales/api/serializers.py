@@ -1,0 +1,182 @@
+"""Order shapes (SPEC §5). Output-only serializers: they translate, they decide nothing."""
+
+from rest_framework import serializers
+
+from accounts.api.serializers import UserSummarySerializer
+from carts.models import GATEWAY_PAYMENT_METHODS
+from config.fields import MoneyField
+from customers.api.address import AddressSerializer
+from customers.api.serializers import CustomerSummarySerializer
+from sales import status as status_rules
+from sales.models import Order, OrderItem
+from sales.services.placing import checkout_url_for
+
+
+def _customer(order: Order):
+    if order.customer_id is None:
+        return None
+    return {"id": order.customer_id, "email": order.customer.email, "name": order.customer.name}
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    qty_to_invoice = serializers.IntegerField(read_only=True)
+    qty_to_ship = serializers.IntegerField(read_only=True)
+    qty_to_refund = serializers.IntegerField(read_only=True)
+    qty_to_cancel = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product_id", "sku", "name", "type", "is_shippable", "qty_ordered", "qty_invoiced",
+                  "qty_shipped", "qty_refunded", "qty_canceled", "qty_to_invoice", "qty_to_ship", "qty_to_refund",
+                  "qty_to_cancel", "price", "subtotal", "tax_percent", "tax_amount", "discount_amount", "total"]
+
+
+class CanSerializer(serializers.Serializer):
+    invoice = serializers.BooleanField()
+    ship = serializers.BooleanField()
+    refund = serializers.BooleanField()
+    cancel = serializers.BooleanField()
+
+
+class DocumentSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    grand_total = MoneyField(required=False)
+    total_qty = serializers.IntegerField(required=False)
+    created_at = serializers.DateTimeField()
+
+
+class PaymentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    method = serializers.CharField()
+    amount = MoneyField()
+    state = serializers.CharField()
+    reference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ShippingMethodOutSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    amount = MoneyField()
+
+
+class PaymentMethodOutSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+class PickupLocationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    address = AddressSerializer(names_optional=True)
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    status_id = serializers.IntegerField(source="status")
+    status_label = serializers.CharField(read_only=True)
+    customer = serializers.SerializerMethodField()
+    payment_method = serializers.SerializerMethodField()
+    shipping_method = serializers.SerializerMethodField()
+    total_due = MoneyField(read_only=True)
+    coupon_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = ["id", "number", "reference", "status", "status_id", "status_label", "channel", "customer",
+                  "customer_email", "currency", "base_currency", "exchange_rate", "fulfillment_type",
+                  "shipping_method", "payment_method", "coupon_code", "subtotal", "discount_total", "tax_total",
+                  "shipping_total", "grand_total", "total_invoiced", "total_refunded", "total_canceled", "total_due",
+                  "invoice_state", "shipment_state", "created_at", "updated_at", "archived_at"]
+
+    def get_status(self, order) -> str:
+        return order.status_code
+
+    def get_customer(self, order) -> CustomerSummarySerializer(allow_null=True):  # type: ignore[valid-type]
+        return _customer(order)
+
+    def get_payment_method(self, order) -> PaymentMethodOutSerializer(allow_null=True):  # type: ignore[valid-type]
+        if not order.payment_method_code:
+            return None
+        return {"code": order.payment_method_code, "title": order.payment_method_title}
+
+    def get_shipping_method(self, order) -> ShippingMethodOutSerializer(allow_null=True):  # type: ignore[valid-type]
+        if not order.shipping_method_code:
+            return None
+        return {"code": order.shipping_method_code, "title": order.shipping_method_title,
+                "amount": f"{order.shipping_total:.2f}"}
+
+    def get_coupon_code(self, order) -> str | None:
+        return order.coupon_code or None
+
+
+class OrderDetailSerializer(OrderListSerializer):
+    items = OrderItemSerializer(many=True, read_only=True)
+    billing_address = AddressSerializer(allow_null=True, read_only=True)
+    shipping_address = AddressSerializer(allow_null=True, read_only=True)
+    pickup_location = serializers.SerializerMethodField()
+    can = serializers.SerializerMethodField()
+    invoices = serializers.SerializerMethodField()
+    shipments = serializers.SerializerMethodField()
+    refunds = serializers.SerializerMethodField()
+    payments = PaymentSerializer(many=True, read_only=True)
+    checkout_url = serializers.SerializerMethodField()
+
+    class Meta(OrderListSerializer.Meta):
+        fields = [*OrderListSerializer.Meta.fields, "items", "billing_address", "shipping_address",
+                  "pickup_location", "can", "invoices", "shipments", "refunds", "payments", "metadata",
+                  "checkout_url", "created_by"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["billing_address"] = instance.billing_address
+        data["shipping_address"] = instance.shipping_address
+        data["created_by"] = UserSummarySerializer(instance.created_by).data if instance.created_by_id else None
+        return data
+
+    def get_pickup_location(self, order) -> PickupLocationSerializer(allow_null=True):  # type: ignore[valid-type]
+        loc = order.pickup_location
+        if loc is None:
+            return None
+        return {"id": loc.id, "code": loc.code, "name": loc.name, "address": loc.address}
+
+    def get_can(self, order) -> CanSerializer:  # type: ignore[valid-type]
+        flags = status_rules.flags_compute(order.items.all(), status=order.status,
+                                           gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS)
+        return {"invoice": flags.invoice, "ship": flags.ship, "refund": flags.refund, "cancel": flags.cancel}
+
+    def get_invoices(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]
+        return [{"id": d.id, "number": d.number, "grand_total": f"{d.grand_total:.2f}", "created_at": d.created_at}
+                for d in order.invoices.all()]
+
+    def get_shipments(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]
+        return [{"id": d.id, "number": d.number, "total_qty": d.total_qty, "created_at": d.created_at}
+                for d in order.shipments.all()]
+
+    def get_refunds(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]
+        return [{"id": d.id, "number": d.number, "grand_total": f"{d.grand_total:.2f}", "created_at": d.created_at}
+                for d in order.refunds.all()]
+
+    def get_checkout_url(self, order) -> str | None:
+        return checkout_url_for(order)
+
+
+class OrderCountSerializer(serializers.Serializer):
+    class StatusCount(serializers.Serializer):
+        status_id = serializers.IntegerField()
+        status = serializers.CharField()
+        count = serializers.IntegerField()
+
+    count = serializers.IntegerField()
+    statuses = StatusCount(many=True)
+
+
+class SkippedItemSerializer(serializers.Serializer):
+    order_item_id = serializers.IntegerField()
+    sku = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    code = serializers.CharField()
+    reason = serializers.CharField()

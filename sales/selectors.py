@@ -1,0 +1,38 @@
+"""Reads, with their prefetches, so that pages never grow their query count with rows."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from config.errors import NotFound
+from sales.models import Invoice, Order, OrderItem, OrderStatus, Payment, Refund, Shipment
+
+
+def order_list_queryset() -> QuerySet[Order]:
+    """The list reads only the order row (list columns are denormalised onto it)."""
+    return Order.objects.select_related("customer")
+
+
+def order_detail_queryset() -> QuerySet[Order]:
+    return (Order.objects.select_related("customer", "pickup_location", "created_by")
+            .prefetch_related(
+                Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+                Prefetch("invoices", queryset=Invoice.objects.order_by("id")),
+                Prefetch("shipments", queryset=Shipment.objects.order_by("id")),
+                Prefetch("refunds", queryset=Refund.objects.order_by("id")),
+                Prefetch("payments", queryset=Payment.objects.order_by("id")),
+            ))
+
+
+def order_get_detail(order_id: int) -> Order:
+    order = order_detail_queryset().filter(id=order_id).first()
+    if order is None:
+        raise NotFound(f"Order {order_id} not found.")
+    return order
+
+
+def order_count_by_status(queryset: QuerySet[Order] | None = None) -> dict:
+    qs = queryset if queryset is not None else Order.objects.filter(archived_at__isnull=True)
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+    statuses = [{"status_id": s.value, "status": s.label, "count": counts.get(s.value, 0)} for s in OrderStatus]
+    return {"count": sum(counts.values()), "statuses": statuses}

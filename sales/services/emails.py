@@ -1,0 +1,45 @@
+"""Customer e-mails. Always sent after commit (never from inside a transaction that may roll
+back), through Django's mail framework; each sent mail is recorded in the order's history."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "order_placed": "Your order #{number} has been received",
+    "invoice": "Invoice #{doc} for your order #{number}",
+    "shipment": "Your order #{number} has shipped",
+    "refund": "Refund #{doc} for your order #{number}",
+    "comment": "An update on your order #{number}",
+    "canceled": "Your order #{number} has been canceled",
+}
+
+
+def _send(order_id: int, kind: str, context_extra: dict) -> None:
+    from sales.models import EventType, Order, OrderEvent
+
+    order = Order.objects.select_related("customer").prefetch_related("items").filter(id=order_id).first()
+    if order is None or not order.customer_email:
+        return
+    context = {"order": order, "items": list(order.items.all()), "store_name": settings.STORE_NAME, **context_extra}
+    subject = SUBJECTS[kind].format(number=order.number, doc=context_extra.get("document_number", ""))
+    body = render_to_string(f"emails/{kind}.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[order.customer_email])
+    try:
+        message.send()
+    except Exception:  # a mail server outage must not break the request that already committed
+        logger.exception("Sending %s e-mail for order %s failed", kind, order.number)
+        return
+    OrderEvent.objects.create(order=order, type=EventType.EMAIL_SENT,
+                              data={"kind": kind, "to": order.customer_email, "subject": subject})
+
+
+def email_after_commit(*, order_id: int, kind: str, **context_extra) -> None:
+    transaction.on_commit(lambda: _send(order_id, kind, context_extra))

@@ -1,0 +1,160 @@
+"""Place a draft cart as an order (SPEC §4): one transaction, stock reserved under row locks."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import User
+from carts.errors import (
+    AddressRequired,
+    CartEmpty,
+    CartInactive,
+    PaymentMethodNotAvailable,
+    PaymentMethodRequired,
+    ShippingMethodNotAvailable,
+    ShippingMethodRequired,
+)
+from carts.models import GATEWAY_PAYMENT_METHODS, Cart, Coupon, CouponUsage
+from carts.services.carts import cart_has_shippable, cart_recalculate, coupon_check, shipping_options
+from catalog.errors import ProductDisabled, ProductTypeNotAllowed, VariantRequired
+from catalog.models import ProductStatus, ProductType
+from catalog.services.stock import lock_products, stock_reserve
+from config.errors import NotFound
+from sales.models import Channel, EventType, FulfillmentType, Order, OrderEvent, OrderItem, OrderStatus
+from sales.services.emails import email_after_commit
+from sales.services.numbering import number_next
+
+
+def checkout_token_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _check_products_still_saleable(items, products) -> None:
+    for item in items:
+        product = products[item.product_id]
+        if product.type == ProductType.CONFIGURABLE:
+            raise VariantRequired(f"{product.sku} is a configurable product.")
+        if product.status != ProductStatus.ENABLED:
+            raise ProductDisabled(f"{product.name} ({product.sku}) has been disabled since it was added.")
+        if product.type not in (ProductType.SIMPLE, ProductType.VIRTUAL):
+            raise ProductTypeNotAllowed(f"{product.name} ({product.sku}) cannot be ordered by staff.")
+
+
+def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMIN) -> Order:
+    with transaction.atomic():
+        cart = (Cart.objects.select_for_update(of=("self",))
+                .select_related("customer", "shipping_method", "payment_method", "pickup_location", "coupon")
+                .filter(id=cart_id).first())
+        if cart is None:
+            raise NotFound(f"Cart {cart_id} not found.")
+        if not cart.is_active:
+            raise CartInactive()
+        items = list(cart.items.select_related("product").order_by("id"))
+        if not items:
+            raise CartEmpty("The cart has no items: add at least one product before placing it.")
+        if not cart.billing_address:
+            raise AddressRequired("A billing address is required.", field="billing_address")
+        ships = cart_has_shippable(items)
+        pickup = ships and cart.shipping_method_id is not None and cart.shipping_method.code == "pickup"
+        if ships and not pickup and not cart.shipping_address:
+            raise AddressRequired("A shipping address is required: the cart holds items that ship.",
+                                  field="shipping_address")
+        if ships and cart.shipping_method_id is None:
+            raise ShippingMethodRequired()
+        if cart.payment_method_id is None:
+            raise PaymentMethodRequired()
+        if not cart.payment_method.enabled:
+            raise PaymentMethodNotAvailable(f"{cart.payment_method.title} has been disabled; choose another.")
+        if ships:
+            available = {o.code: o for o in shipping_options(cart, items)}
+            option = available.get(cart.shipping_method.code)
+            if option is None or (pickup and all(loc.id != cart.pickup_location_id for loc in option.locations)):
+                raise ShippingMethodNotAvailable(f"{cart.shipping_method.title} is no longer available for this "
+                                                 f"cart; choose another.")
+        # Lock order: cart, products (pk order), coupon.
+        products = lock_products(i.product_id for i in items)
+        for item in items:
+            item.product = products[item.product_id]
+        _check_products_still_saleable(items, products)
+        stock_reserve(quantities=_sum_by_product(items), locked=products)
+        coupon = None
+        if cart.coupon_id:
+            coupon = Coupon.objects.select_for_update().get(id=cart.coupon_id)
+            cart.coupon = coupon
+        cart_recalculate(cart, items)
+        if coupon is not None:
+            coupon_check(coupon, code=coupon.code, customer_id=cart.customer_id, subtotal=cart.subtotal,
+                         rate=cart.exchange_rate)
+        order = _order_from_cart(cart, items, ships=ships, pickup=pickup, actor=actor, channel=channel)
+        if coupon is not None:
+            Coupon.objects.filter(id=coupon.id).update(times_used=F("times_used") + 1)
+            CouponUsage.objects.create(coupon=coupon, customer_id=cart.customer_id, order_id=order.id)
+        cart.is_active = False
+        cart.save(update_fields=["is_active", "updated_at"])
+        OrderEvent.objects.create(order=order, type=EventType.PLACED, actor=actor,
+                                  data={"cart_id": cart.id, "number": order.number,
+                                        "grand_total": str(order.grand_total), "items": len(items)})
+        email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
+    return order
+
+
+def _sum_by_product(items) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for i in items:
+        if i.product.is_stocked:
+            out[i.product_id] = out.get(i.product_id, 0) + i.quantity
+    return out
+
+
+def checkout_url_for(order: Order) -> str | None:
+    if not order.checkout_token:
+        return None
+    base = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}/checkout/{order.checkout_token}/"
+
+
+def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: User | None, channel: str) -> Order:
+    customer = cart.customer
+    gateway = cart.payment_method.code in GATEWAY_PAYMENT_METHODS
+    order = Order.objects.create(
+        number=number_next("order"),
+        status=OrderStatus.PENDING_PAYMENT if gateway else OrderStatus.PENDING,
+        channel=channel,
+        customer=customer,
+        customer_email=customer.email,
+        customer_name=customer.name,
+        currency=cart.currency,
+        base_currency=settings.BASE_CURRENCY,
+        exchange_rate=cart.exchange_rate,
+        billing_address=cart.billing_address,
+        shipping_address=None if (pickup or not ships) else cart.shipping_address,
+        fulfillment_type=(FulfillmentType.PICKUP if pickup else FulfillmentType.SHIPPING if ships
+                          else FulfillmentType.NONE),
+        pickup_location=cart.pickup_location if pickup else None,
+        shipping_method_code=cart.shipping_method.code if ships else "",
+        shipping_method_title=cart.shipping_method.title if ships else "",
+        payment_method_code=cart.payment_method.code,
+        payment_method_title=cart.payment_method.title,
+        coupon=cart.coupon,
+        coupon_code=cart.coupon.code if cart.coupon_id else "",
+        subtotal=cart.subtotal,
+        discount_total=cart.discount_total,
+        tax_total=cart.tax_total,
+        shipping_total=cart.shipping_total if ships else 0,
+        grand_total=cart.grand_total if ships else cart.grand_total - cart.shipping_total,
+        cart=cart,
+        checkout_token=checkout_token_new() if gateway else None,
+        created_by=actor,
+    )
+    OrderItem.objects.bulk_create([
+        OrderItem(order=order, product=i.product, sku=i.product.sku, name=i.product.name, type=i.product.type,
+                  is_shippable=i.product.is_shippable, is_stocked=i.product.is_stocked, qty_ordered=i.quantity,
+                  price=i.price, subtotal=i.subtotal, tax_percent=i.tax_percent, tax_amount=i.tax,
+                  discount_amount=i.discount, total=i.total)
+        for i in items
+    ])
+    return order

@@ -1,0 +1,85 @@
+"""Pure status rules (SPEC §5): item quantities and payment state in, status out. No ORM."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class ItemQuantities(Protocol):
+    qty_ordered: int
+    qty_invoiced: int
+    qty_shipped: int
+    qty_refunded: int
+    qty_canceled: int
+    is_shippable: bool
+
+
+PENDING, PENDING_PAYMENT, PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD = range(1, 8)
+
+
+def qty_to_invoice(i: ItemQuantities) -> int:
+    return i.qty_ordered - i.qty_invoiced - i.qty_canceled
+
+
+def qty_to_ship(i: ItemQuantities) -> int:
+    if not i.is_shippable:
+        return 0
+    return max(0, i.qty_ordered - i.qty_shipped - i.qty_refunded - i.qty_canceled)
+
+
+def qty_to_refund(i: ItemQuantities) -> int:
+    return i.qty_invoiced - i.qty_refunded
+
+
+def qty_to_cancel(i: ItemQuantities) -> int:
+    return min(qty_to_invoice(i), qty_to_ship(i)) if i.is_shippable else qty_to_invoice(i)
+
+
+@dataclass(frozen=True)
+class Flags:
+    invoice: bool
+    ship: bool
+    refund: bool
+    cancel: bool
+
+
+def status_compute(items: Iterable[ItemQuantities], *, current: int, gateway_payment: bool,
+                   payment_captured: bool) -> int:
+    """The first rule of SPEC §5 that holds."""
+    items = list(items)
+    if current == FRAUD:
+        return FRAUD
+    ordered = sum(i.qty_ordered for i in items)
+    canceled = sum(i.qty_canceled for i in items)
+    refunded = sum(i.qty_refunded for i in items)
+    if items and canceled == ordered:
+        return CANCELED
+    if items and refunded > 0 and refunded + canceled == ordered:
+        return CLOSED
+    if items and all(qty_to_invoice(i) == 0 and qty_to_ship(i) == 0 for i in items):
+        return COMPLETED
+    if any(i.qty_invoiced or i.qty_shipped or i.qty_refunded or i.qty_canceled for i in items):
+        return PROCESSING
+    if gateway_payment and not payment_captured:
+        return PENDING_PAYMENT
+    return PENDING
+
+
+def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payment: bool) -> Flags:
+    """What the order allows now (the `can` object and the admin buttons)."""
+    items = list(items)
+    blocked = status in (CANCELED, CLOSED, FRAUD)
+    return Flags(
+        invoice=not blocked and not gateway_payment and any(qty_to_invoice(i) > 0 for i in items),
+        ship=not blocked and any(qty_to_ship(i) > 0 for i in items),
+        refund=not blocked and any(qty_to_refund(i) > 0 for i in items),
+        cancel=not blocked and any(qty_to_cancel(i) > 0 for i in items),
+    )
+
+
+def doc_state(done: int, total: int) -> str:
+    if done <= 0:
+        return "none"
+    return "full" if done >= total else "partial"
