@@ -39,4 +39,12 @@ urlpatterns = [
     path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
     path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<id:order_id>/reorder", sales.OrderReorderView.as_view(), name="order-reorder"),
+    path("orders/<id:order_id>/invoices", sales.OrderInvoicesView.as_view(), name="order-invoices"),
+    path("orders/<id:order_id>/shipments", sales.OrderShipmentsView.as_view(), name="order-shipments"),
+    path("orders/<id:order_id>/refunds", sales.OrderRefundsView.as_view(), name="order-refunds"),
+    path("orders/<id:order_id>/refunds/preview", sales.OrderRefundPreviewView.as_view(), name="order-refund-preview"),
+    path("orders/<id:order_id>/cancel", sales.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<id:order_id>/clear-fraud", sales.OrderClearFraudView.as_view(), name="order-clear-fraud"),
+    path("orders/<id:order_id>/comments", sales.OrderCommentsView.as_view(), name="order-comments"),
+    path("orders/<id:order_id>/history", sales.OrderHistoryView.as_view(), name="order-history"),
 ]

@@ -36,3 +36,36 @@ def order_count_by_status(queryset: QuerySet[Order] | None = None) -> dict:
     counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
     statuses = [{"status_id": s.value, "status": s.label, "count": counts.get(s.value, 0)} for s in OrderStatus]
     return {"count": sum(counts.values()), "statuses": statuses}
+
+
+def invoice_queryset() -> QuerySet[Invoice]:
+    from sales.models import InvoiceItem
+
+    return (Invoice.objects.select_related("order", "created_by")
+            .prefetch_related(Prefetch("items", queryset=InvoiceItem.objects.order_by("id"))))
+
+
+def shipment_queryset() -> QuerySet[Shipment]:
+    from sales.models import ShipmentItem
+
+    return (Shipment.objects.select_related("order", "created_by", "inventory_source")
+            .prefetch_related(Prefetch("items", queryset=ShipmentItem.objects.order_by("id"))))
+
+
+def refund_queryset() -> QuerySet[Refund]:
+    from sales.models import RefundItem
+
+    return (Refund.objects.select_related("order", "created_by")
+            .prefetch_related(Prefetch("items", queryset=RefundItem.objects.order_by("id"))))
+
+
+def document_get(queryset: QuerySet, doc_id: int, what: str):
+    doc = queryset.filter(id=doc_id).first()
+    if doc is None:
+        raise NotFound(f"{what} {doc_id} not found.")
+    return doc
+
+
+def order_must_exist(order_id: int) -> None:
+    if not Order.objects.filter(id=order_id).exists():
+        raise NotFound(f"Order {order_id} not found.")

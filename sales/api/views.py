@@ -8,10 +8,38 @@ from rest_framework.views import APIView
 from carts.api.serializers import CartSerializer
 from carts.selectors import cart_get_detail
 from config.openapi import error_responses
-from sales.models import Order
-from sales.selectors import order_count_by_status, order_get_detail, order_list_queryset
+from sales.api.documents import (
+    CommentInSerializer,
+    CommentSerializer,
+    EventSerializer,
+    InvoiceInSerializer,
+    InvoiceSerializer,
+    RefundInSerializer,
+    RefundPreviewSerializer,
+    RefundSerializer,
+    ShipmentInSerializer,
+    ShipmentSerializer,
+)
+from sales.models import Order, OrderComment, OrderEvent
+from sales.selectors import (
+    document_get,
+    invoice_queryset,
+    order_count_by_status,
+    order_get_detail,
+    order_list_queryset,
+    order_must_exist,
+    refund_queryset,
+    shipment_queryset,
+)
+from sales.services.canceling import order_cancel
+from sales.services.comments import comment_add
+from sales.services.common import LineQty
+from sales.services.fraud import order_clear_fraud
+from sales.services.invoicing import invoice_create
 from sales.services.placing import order_place
+from sales.services.refunding import RefundRequest, refund_create, refund_preview
 from sales.services.reorder import order_reorder
+from sales.services.shipping import shipment_create
 
 from .filters import OrderFilter
 from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListSerializer, SkippedItemSerializer
@@ -82,3 +110,145 @@ class OrderReorderView(APIView):
         cart = CartSerializer(cart_get_detail(result.cart.id)).data
         body = {**cart, "cart": cart, "skipped_items": [asdict(x) for x in result.skipped_items]}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+# ---------------------------------------------------------------- lifecycle
+
+def _lines(data) -> list[LineQty] | None:
+    items = data.get("items")
+    if items is None:
+        return None
+    return [LineQty(order_item_id=x["order_item_id"], quantity=x["quantity"]) for x in items]
+
+
+STATE_ERRORS = {404: ["not_found"]}
+
+
+class OrderInvoicesView(APIView):
+    required_perms = {"POST": ["sales.add_invoice"]}
+
+    @extend_schema(
+        summary="Create an invoice (no items = everything left to invoice)", request=InvoiceInSerializer,
+        responses={201: InvoiceSerializer, **error_responses(400, 404, 409, codes={
+            400: ["order_item_not_found"],
+            409: ["order_not_invoiceable", "payment_method_not_invoiceable", "quantity_exceeds_remaining"]})},
+    )
+    def post(self, request, order_id: int):
+        data = InvoiceInSerializer(data=request.data or {})
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        invoice = invoice_create(order_id=order_id, items=_lines(data.validated_data), actor=request.user)
+        return Response(InvoiceSerializer(document_get(invoice_queryset(), invoice.id, "Invoice")).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class OrderShipmentsView(APIView):
+    required_perms = {"POST": ["sales.add_shipment"]}
+
+    @extend_schema(
+        summary="Create a shipment from one inventory source (no items = everything left to ship)",
+        request=ShipmentInSerializer,
+        responses={201: ShipmentSerializer, **error_responses(400, 404, 409, codes={
+            400: ["inventory_source_not_found", "order_item_not_found", "item_not_shippable"],
+            409: ["order_not_shippable", "quantity_exceeds_remaining", "insufficient_stock"]})},
+    )
+    def post(self, request, order_id: int):
+        data = ShipmentInSerializer(data=request.data or {})
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        shipment = shipment_create(order_id=order_id, inventory_source_id=v.get("inventory_source_id"),
+                                   items=_lines(v), carrier_title=v["carrier_title"], track_number=v["track_number"],
+                                   actor=request.user)
+        return Response(ShipmentSerializer(document_get(shipment_queryset(), shipment.id, "Shipment")).data,
+                        status=status.HTTP_201_CREATED)
+
+
+def _refund_request(v) -> RefundRequest:
+    return RefundRequest(items=_lines(v) or [], shipping_amount=v["shipping_amount"],
+                         adjustment_refund=v["adjustment_refund"], adjustment_fee=v["adjustment_fee"],
+                         return_to_stock=v["return_to_stock"])
+
+
+REFUND_ERRORS = error_responses(400, 404, 409, codes={
+    400: ["order_item_not_found"], 409: ["order_not_refundable", "refund_exceeds_refundable", "refund_empty"]})
+
+
+class OrderRefundsView(APIView):
+    required_perms = {"POST": ["sales.add_refund"]}
+
+    @extend_schema(summary="Create a refund", request=RefundInSerializer,
+                   responses={201: RefundSerializer, **REFUND_ERRORS})
+    def post(self, request, order_id: int):
+        data = RefundInSerializer(data=request.data or {})
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        refund = refund_create(order_id=order_id, request=_refund_request(data.validated_data), actor=request.user)
+        return Response(RefundSerializer(document_get(refund_queryset(), refund.id, "Refund")).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class OrderRefundPreviewView(APIView):
+    required_perms = {"POST": ["sales.add_refund"]}
+
+    @extend_schema(summary="Refund preview: the totals the same refund would record; writes nothing",
+                   request=RefundInSerializer, responses={200: RefundPreviewSerializer, **REFUND_ERRORS})
+    def post(self, request, order_id: int):
+        data = RefundInSerializer(data=request.data or {})
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        plan = refund_preview(order_id=order_id, request=_refund_request(data.validated_data))
+        return Response(RefundPreviewSerializer.from_plan(plan))
+
+
+class OrderCancelView(APIView):
+    required_perms = {"POST": ["sales.cancel_order"]}
+
+    @extend_schema(summary="Cancel everything not yet invoiced or shipped", request=None,
+                   responses={200: OrderDetailSerializer,
+                              **error_responses(404, 409, codes={409: ["order_not_cancelable"]})})
+    def post(self, request, order_id: int):
+        order_cancel(order_id=order_id, actor=request.user)
+        return order_response(order_id)
+
+
+class OrderClearFraudView(APIView):
+    required_perms = {"POST": ["sales.clear_fraud"]}
+
+    @extend_schema(summary="Clear the fraud flag", request=None,
+                   responses={200: OrderDetailSerializer, **error_responses(404, 409, codes={409: ["order_not_fraud"]})})
+    def post(self, request, order_id: int):
+        order_clear_fraud(order_id=order_id, actor=request.user)
+        return order_response(order_id)
+
+
+class OrderCommentsView(APIView):
+    def required_perms(self, request):
+        return ["sales.view_order"] if request.method == "GET" else ["sales.add_ordercomment"]
+
+    @extend_schema(summary="List comments, newest first", responses={200: CommentSerializer(many=True),
+                                                                      **error_responses(404)})
+    def get(self, request, order_id: int):
+        order_must_exist(order_id)
+        comments = OrderComment.objects.filter(order_id=order_id).select_related("author").order_by("-created_at", "-id")
+        return Response(CommentSerializer(comments, many=True).data)
+
+    @extend_schema(summary="Add a comment (customer_notified e-mails the customer)", request=CommentInSerializer,
+                   responses={201: CommentSerializer, **error_responses(400, 404)})
+    def post(self, request, order_id: int):
+        data = CommentInSerializer(data=request.data)
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        note = comment_add(order_id=order_id, actor=request.user, **data.validated_data)
+        return Response(CommentSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class OrderHistoryView(APIView):
+    required_perms = ORDER_VIEW
+
+    @extend_schema(summary="Order history, oldest first", responses={200: EventSerializer(many=True),
+                                                                     **error_responses(404)})
+    def get(self, request, order_id: int):
+        order_must_exist(order_id)
+        events = OrderEvent.objects.filter(order_id=order_id).select_related("actor").order_by("created_at", "id")
+        return Response(EventSerializer(events, many=True).data)

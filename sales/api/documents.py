@@ -1,0 +1,149 @@
+"""Document shapes (SPEC §5) and the lifecycle request bodies."""
+
+from rest_framework import serializers
+
+from accounts.api.serializers import UserSummarySerializer
+from config.fields import IdField, MoneyField, QuantityField
+
+
+class LineQtyInSerializer(serializers.Serializer):
+    order_item_id = IdField()
+    quantity = QuantityField()
+
+
+def _no_duplicates(items):
+    seen = set()
+    for n, line in enumerate(items or []):
+        if line["order_item_id"] in seen:
+            raise serializers.ValidationError({f"items.{n}.order_item_id": ["The same order item appears twice."]})
+        seen.add(line["order_item_id"])
+
+
+class InvoiceInSerializer(serializers.Serializer):
+    items = LineQtyInSerializer(many=True, required=False, help_text="Omit to invoice everything left")
+
+    def validate(self, attrs):
+        _no_duplicates(attrs.get("items"))
+        return attrs
+
+
+class ShipmentInSerializer(serializers.Serializer):
+    inventory_source_id = IdField(required=False, allow_null=True)
+    carrier_title = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    track_number = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    items = LineQtyInSerializer(many=True, required=False, help_text="Omit to ship everything left")
+
+    def validate(self, attrs):
+        _no_duplicates(attrs.get("items"))
+        return attrs
+
+
+class RefundInSerializer(serializers.Serializer):
+    items = LineQtyInSerializer(many=True, required=False, default=list)
+    shipping_amount = MoneyField(min_value=0, required=False, default="0.00")
+    adjustment_refund = MoneyField(min_value=0, required=False, default="0.00")
+    adjustment_fee = MoneyField(min_value=0, required=False, default="0.00")
+    return_to_stock = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        _no_duplicates(attrs.get("items"))
+        return attrs
+
+
+class CommentInSerializer(serializers.Serializer):
+    comment = serializers.CharField(min_length=1, max_length=5000)
+    customer_notified = serializers.BooleanField(required=False, default=False)
+
+
+class DocumentItemSerializer(serializers.Serializer):
+    order_item_id = serializers.IntegerField()
+    sku = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    price = MoneyField()
+    subtotal = MoneyField()
+    tax_amount = MoneyField()
+    discount_amount = MoneyField()
+    total = MoneyField()
+
+
+class DocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    order_id = serializers.IntegerField()
+    order_number = serializers.CharField(source="order.number")
+    state = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    created_by = UserSummarySerializer(allow_null=True)
+    items = DocumentItemSerializer(many=True, source="items.all")
+    subtotal = MoneyField()
+    tax_total = MoneyField()
+    discount_total = MoneyField()
+    shipping_total = MoneyField()
+    grand_total = MoneyField()
+
+
+class InvoiceSerializer(DocumentSerializer):
+    pass
+
+
+class InventorySourceRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ShipmentSerializer(DocumentSerializer):
+    carrier_title = serializers.CharField()
+    track_number = serializers.CharField()
+    inventory_source = InventorySourceRefSerializer()
+    total_qty = serializers.IntegerField()
+
+
+class RefundSerializer(DocumentSerializer):
+    adjustment_refund = MoneyField()
+    adjustment_fee = MoneyField()
+    return_to_stock = serializers.BooleanField()
+
+
+class RefundPreviewSerializer(serializers.Serializer):
+    """The totals a refund would record (same code as the refund itself)."""
+
+    subtotal = MoneyField()
+    tax_total = MoneyField()
+    discount_total = MoneyField()
+    shipping_total = MoneyField()
+    adjustment_refund = MoneyField()
+    adjustment_fee = MoneyField()
+    grand_total = MoneyField()
+    items = DocumentItemSerializer(many=True)
+
+    @staticmethod
+    def from_plan(plan) -> dict:
+        lines = [{"order_item_id": x.order_item_id, "sku": x.sku, "name": x.name, "quantity": x.quantity,
+                  "price": x.price, "subtotal": x.subtotal, "tax_amount": x.tax_amount,
+                  "discount_amount": x.discount_amount, "total": x.total} for x in plan.lines]
+        return RefundPreviewSerializer({**plan.totals, "items": lines}).data
+
+
+class CommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    comment = serializers.CharField()
+    customer_notified = serializers.BooleanField()
+    author = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_author(self, obj) -> UserSummarySerializer(allow_null=True):  # type: ignore[valid-type]
+        if obj.author_id:
+            return UserSummarySerializer(obj.author).data
+        if obj.author_name:
+            return {"id": None, "email": None, "name": obj.author_name}
+        return None
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    actor = UserSummarySerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    data = serializers.JSONField()

@@ -1,0 +1,79 @@
+"""Cancel Order (SPEC §5): cancels every qty_to_cancel, releases reservations, gives a fully
+canceled order's coupon use back."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import User
+from carts.models import Coupon, CouponUsage
+from catalog.services.stock import lock_products, stock_release
+from config.money import ZERO
+from sales.errors import OrderNotCancelable
+from sales.locks import order_items_lock, order_lock
+from sales.models import EventType, Order, OrderItem, OrderStatus
+from sales.services.common import amounts_for_billing, event_record, order_refresh_state
+from sales.services.emails import email_after_commit
+
+_BLOCKED = {OrderStatus.CANCELED: "it is already canceled", OrderStatus.CLOSED: "it is closed",
+            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
+
+
+def cancel_check(order: Order, items) -> dict[int, int]:
+    if order.status in _BLOCKED:
+        raise OrderNotCancelable(f"Order #{order.number} cannot be canceled: {_BLOCKED[order.status]}.")
+    to_cancel = {i.id: i.qty_to_cancel for i in items if i.qty_to_cancel > 0}
+    if not to_cancel:
+        raise OrderNotCancelable(f"Order #{order.number} has nothing left to cancel: every unit is invoiced or "
+                                 f"shipped.")
+    return to_cancel
+
+
+def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int], *, actor: User | None,
+                 notify: bool = True) -> Order:
+    by_id = {i.id: i for i in items}
+    release: dict[int, int] = {}
+    canceled_total = ZERO
+    lines = []
+    for item_id, qty in to_cancel.items():
+        item = by_id[item_id]
+        subtotal, tax, discount = amounts_for_billing(item, qty)
+        item.qty_canceled += qty
+        item.subtotal_canceled += subtotal
+        item.tax_canceled += tax
+        item.discount_canceled += discount
+        canceled_total += subtotal - discount + tax
+        if item.is_stocked and item.product_id and item.is_shippable:
+            release[item.product_id] = release.get(item.product_id, 0) + qty
+        lines.append({"order_item_id": item.id, "sku": item.sku, "quantity": qty})
+    if release:
+        lock_products(release)
+        stock_release(quantities=release)
+    OrderItem.objects.bulk_update([by_id[i] for i in to_cancel],
+                                  ["qty_canceled", "subtotal_canceled", "tax_canceled", "discount_canceled"])
+    fully = all(i.qty_canceled == i.qty_ordered for i in items)
+    if fully:
+        canceled_total += order.shipping_total - order.shipping_invoiced
+    order.total_canceled += canceled_total
+    if fully and order.coupon_id:
+        usage = CouponUsage.objects.filter(order_id=order.id).first()
+        if usage is not None:
+            usage.delete()
+            Coupon.objects.filter(id=usage.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
+    order_refresh_state(order, items)
+    order.save()
+    event_record(order, EventType.CANCELED, actor, items=lines, amount=str(canceled_total), fully=fully)
+    if notify:
+        email_after_commit(order_id=order.id, kind="canceled")
+    return order
+
+
+def order_cancel(*, order_id: int, actor: User | None, dry_run: bool = False) -> Order:
+    with transaction.atomic():
+        order = order_lock(order_id)
+        items = order_items_lock(order)
+        to_cancel = cancel_check(order, items)
+        if dry_run:
+            return order
+        return cancel_apply(order, items, to_cancel, actor=actor)

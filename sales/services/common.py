@@ -1,0 +1,118 @@
+"""Pieces every lifecycle action shares: request lines, the line-amount arithmetic (pure),
+status refresh and history events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.models import User
+from carts.models import GATEWAY_PAYMENT_METHODS
+from config.money import ZERO, share
+from sales import status as rules
+from sales.errors import OrderItemNotFound
+from sales.models import EventType, Order, OrderEvent, OrderItem
+
+
+@dataclass(frozen=True)
+class LineQty:
+    order_item_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    order_item_id: int
+    sku: str | None
+    name: str
+    quantity: int
+    price: Decimal
+    subtotal: Decimal
+    tax_amount: Decimal
+    discount_amount: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount_amount + self.tax_amount
+
+
+def lines_resolve(items: Sequence[OrderItem], lines: Iterable[LineQty] | None, *, field: str = "items"
+                  ) -> dict[int, int] | None:
+    """Map order_item_id → quantity, refusing ids of other orders (400 order_item_not_found).
+    None means the caller gave no lines ("everything left")."""
+    if lines is None:
+        return None
+    by_id = {i.id: i for i in items}
+    wanted: dict[int, int] = {}
+    for n, line in enumerate(lines):
+        if line.order_item_id not in by_id:
+            raise OrderItemNotFound(f"Order item {line.order_item_id} is not a line of this order.",
+                                    field=f"{field}.{n}.order_item_id")
+        wanted[line.order_item_id] = wanted.get(line.order_item_id, 0) + line.quantity
+    return wanted
+
+
+def amounts_for_billing(item: OrderItem, qty: int) -> tuple[Decimal, Decimal, Decimal]:
+    """Subtotal, tax, discount of ``qty`` units invoiced or canceled (SPEC §1).
+
+    Pro rata by qty_ordered, except the document after which qty_invoiced + qty_canceled
+    = qty_ordered takes what is left, so a settled line adds up exactly.
+    """
+    if item.qty_invoiced + item.qty_canceled + qty == item.qty_ordered:
+        return (item.subtotal - item.subtotal_invoiced - item.subtotal_canceled,
+                item.tax_amount - item.tax_invoiced - item.tax_canceled,
+                item.discount_amount - item.discount_invoiced - item.discount_canceled)
+    return (share(item.subtotal, qty, item.qty_ordered), share(item.tax_amount, qty, item.qty_ordered),
+            share(item.discount_amount, qty, item.qty_ordered))
+
+
+def amounts_for_refund(item: OrderItem, qty: int) -> tuple[Decimal, Decimal, Decimal]:
+    """Subtotal, tax, discount of ``qty`` units refunded: pro rata, never more than was invoiced
+    on the line; the refund that takes the line's last invoiced units takes what is left."""
+    left = (item.subtotal_invoiced - item.subtotal_refunded, item.tax_invoiced - item.tax_refunded,
+            item.discount_invoiced - item.discount_refunded)
+    if item.qty_refunded + qty == item.qty_invoiced:
+        return left
+    parts = (share(item.subtotal, qty, item.qty_ordered), share(item.tax_amount, qty, item.qty_ordered),
+             share(item.discount_amount, qty, item.qty_ordered))
+    return tuple(min(p, rest) for p, rest in zip(parts, left, strict=True))  # type: ignore[return-value]
+
+
+def line_amounts(item: OrderItem, qty: int, amounts: tuple[Decimal, Decimal, Decimal]) -> LineAmounts:
+    subtotal, tax, discount = amounts
+    return LineAmounts(order_item_id=item.id, sku=item.sku, name=item.name, quantity=qty, price=item.price,
+                       subtotal=subtotal, tax_amount=tax, discount_amount=discount)
+
+
+def sums(lines: Iterable[LineAmounts]) -> tuple[Decimal, Decimal, Decimal]:
+    lines = list(lines)
+    return (sum((x.subtotal for x in lines), ZERO), sum((x.tax_amount for x in lines), ZERO),
+            sum((x.discount_amount for x in lines), ZERO))
+
+
+def is_gateway(order: Order) -> bool:
+    return order.payment_method_code in GATEWAY_PAYMENT_METHODS
+
+
+def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud: bool = False) -> None:
+    """Recompute status and the list's invoiced/shipped columns from the quantities (SPEC §5)."""
+    current = order.status
+    if clear_fraud and current == rules.FRAUD:
+        current = rules.PENDING
+    order.status = rules.status_compute(items, current=current, gateway_payment=is_gateway(order),
+                                        payment_captured=order.payment_captured)
+    billable = sum(i.qty_ordered - i.qty_canceled for i in items)
+    order.invoice_state = rules.doc_state(sum(i.qty_invoiced for i in items), billable)
+    shippable = [i for i in items if i.is_shippable]
+    order.shipment_state = rules.doc_state(sum(i.qty_shipped for i in shippable),
+                                           sum(i.qty_shipped + rules.qty_to_ship(i) for i in shippable))
+
+
+def event_record(order: Order, type_: EventType, actor: User | None, **data) -> OrderEvent:
+    return OrderEvent.objects.create(order=order, type=type_, actor=actor if actor and actor.pk else None,
+                                     data=data)
+
+
+def lines_data(lines: Iterable[LineAmounts]) -> list[dict]:
+    return [{"order_item_id": x.order_item_id, "sku": x.sku, "quantity": x.quantity} for x in lines]

@@ -1,0 +1,177 @@
+"""Create Refund and Refund Preview (SPEC §5). Both run the same plan function, so the preview
+returns exactly what the refund would record, and refuses exactly as it would."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User
+from catalog.services.stock import lock_products, stock_release, stock_return
+from config.money import ZERO, q2
+from sales.errors import OrderNotRefundable, RefundEmpty, RefundExceedsRefundable
+from sales.locks import order_items_lock, order_lock
+from sales.models import EventType, Order, OrderItem, OrderStatus, Refund, RefundItem, ShipmentItem
+from sales.selectors import order_get_detail
+from sales.services.common import (
+    LineAmounts,
+    LineQty,
+    amounts_for_refund,
+    event_record,
+    line_amounts,
+    lines_data,
+    lines_resolve,
+    order_refresh_state,
+    sums,
+)
+from sales.services.emails import email_after_commit
+from sales.services.numbering import number_next
+
+_BLOCKED = {OrderStatus.CANCELED: "it is canceled", OrderStatus.CLOSED: "it is closed",
+            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    items: list[LineQty] = field(default_factory=list)
+    shipping_amount: Decimal = ZERO
+    adjustment_refund: Decimal = ZERO
+    adjustment_fee: Decimal = ZERO
+    return_to_stock: bool = False
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    lines: list[LineAmounts]
+    shipping_amount: Decimal
+    adjustment_refund: Decimal
+    adjustment_fee: Decimal
+    return_to_stock: bool
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        subtotal, tax, discount = sums(self.lines)
+        grand = subtotal - discount + tax + self.shipping_amount + self.adjustment_refund - self.adjustment_fee
+        return {"subtotal": subtotal, "tax_total": tax, "discount_total": discount,
+                "shipping_total": self.shipping_amount, "adjustment_refund": self.adjustment_refund,
+                "adjustment_fee": self.adjustment_fee, "grand_total": grand}
+
+
+def refund_plan(order: Order, items: Sequence[OrderItem], request: RefundRequest) -> RefundPlan:
+    """Every check of Create Refund, in SPEC order, and the totals it would record. Writes nothing."""
+    wanted = lines_resolve(items, request.items) or {}
+    if order.status in _BLOCKED:
+        raise OrderNotRefundable(f"Order #{order.number} cannot be refunded: {_BLOCKED[order.status]}.")
+    if order.total_invoiced <= ZERO and not any(i.qty_invoiced for i in items):
+        raise OrderNotRefundable(f"Order #{order.number} has not been invoiced: only billed money can be refunded.")
+    if order.total_invoiced - order.total_refunded <= ZERO and not any(i.qty_to_refund for i in items):
+        raise OrderNotRefundable(f"Order #{order.number} has nothing left to refund.")
+    by_id = {i.id: i for i in items}
+    for n, (item_id, qty) in enumerate(wanted.items()):
+        item = by_id[item_id]
+        if qty > item.qty_to_refund:
+            raise RefundExceedsRefundable(
+                f"{item.name} ({item.sku or 'custom'}): {qty} to refund but only {item.qty_to_refund} invoiced and "
+                f"not yet refunded.", field=f"items.{n}.quantity")
+    shipping = q2(request.shipping_amount)
+    shipping_left = order.shipping_invoiced - order.shipping_refunded
+    if shipping > shipping_left:
+        raise RefundExceedsRefundable(f"Shipping refund {shipping} exceeds the shipping invoiced and not yet "
+                                      f"refunded ({shipping_left}).", field="shipping_amount")
+    lines = [line_amounts(by_id[iid], q, amounts_for_refund(by_id[iid], q)) for iid, q in wanted.items() if q > 0]
+    plan = RefundPlan(lines=lines, shipping_amount=shipping, adjustment_refund=q2(request.adjustment_refund),
+                      adjustment_fee=q2(request.adjustment_fee), return_to_stock=request.return_to_stock)
+    grand = plan.totals["grand_total"]
+    if grand <= ZERO:
+        raise RefundEmpty(f"The refund comes to {grand}: it must be greater than 0.00 (give items, shipping or an "
+                          f"adjustment).")
+    refundable = order.total_invoiced - order.total_refunded
+    if grand > refundable:
+        raise RefundExceedsRefundable(f"The refund total {grand} exceeds what was invoiced and not yet refunded "
+                                      f"({refundable}).")
+    return plan
+
+
+def _latest_sources(item_ids: list[int]) -> dict[int, int]:
+    """order_item_id → inventory source of its latest shipment (one query)."""
+    rows = (ShipmentItem.objects.filter(order_item_id__in=item_ids).order_by("order_item_id", "-shipment_id")
+            .values_list("order_item_id", "shipment__inventory_source_id"))
+    out: dict[int, int] = {}
+    for item_id, source_id in rows:
+        out.setdefault(item_id, source_id)
+    return out
+
+
+def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, actor: User | None,
+                 notify: bool = True) -> Refund:
+    by_id = {i.id: i for i in items}
+    release: dict[int, int] = {}
+    returns: dict[int, dict[int, int]] = {}
+    shipped_parts: dict[int, int] = {}
+    for line in plan.lines:
+        item = by_id[line.order_item_id]
+        unshipped = min(line.quantity, item.qty_to_ship)  # refunds take unshipped units first
+        if item.is_stocked and item.product_id:
+            if unshipped:
+                release[item.product_id] = release.get(item.product_id, 0) + unshipped
+            if line.quantity - unshipped:
+                shipped_parts[item.id] = line.quantity - unshipped
+        item.qty_refunded += line.quantity
+        item.subtotal_refunded += line.subtotal
+        item.tax_refunded += line.tax_amount
+        item.discount_refunded += line.discount_amount
+    if plan.return_to_stock and shipped_parts:
+        sources = _latest_sources(list(shipped_parts))
+        for item_id, qty in shipped_parts.items():
+            source_id = sources.get(item_id)
+            if source_id is not None:
+                bucket = returns.setdefault(source_id, {})
+                pid = by_id[item_id].product_id
+                bucket[pid] = bucket.get(pid, 0) + qty
+    if release or returns:
+        lock_products(set(release) | {pid for b in returns.values() for pid in b})
+        stock_release(quantities=release)
+        for source_id, quantities in sorted(returns.items()):
+            stock_return(source_id=source_id, quantities=quantities)
+    if plan.lines:
+        OrderItem.objects.bulk_update([by_id[x.order_item_id] for x in plan.lines],
+                                      ["qty_refunded", "subtotal_refunded", "tax_refunded", "discount_refunded"])
+    totals = plan.totals
+    refund = Refund.objects.create(order=order, number=number_next("refund"), created_by=actor,
+                                   return_to_stock=plan.return_to_stock, **totals)
+    RefundItem.objects.bulk_create([
+        RefundItem(refund=refund, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
+                   price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,
+                   total=x.total) for x in plan.lines])
+    order.total_refunded += totals["grand_total"]
+    order.shipping_refunded += plan.shipping_amount
+    order_refresh_state(order, items)
+    order.save()
+    event_record(order, EventType.REFUNDED, actor, refund_id=refund.id, number=refund.number,
+                 grand_total=str(totals["grand_total"]), shipping_amount=str(plan.shipping_amount),
+                 adjustment_refund=str(plan.adjustment_refund), adjustment_fee=str(plan.adjustment_fee),
+                 return_to_stock=plan.return_to_stock, items=lines_data(plan.lines))
+    if notify:
+        email_after_commit(order_id=order.id, kind="refund", document_number=refund.number,
+                           amount=str(totals["grand_total"]))
+    return refund
+
+
+def refund_create(*, order_id: int, request: RefundRequest, actor: User | None, dry_run: bool = False
+                  ) -> Refund | RefundPlan:
+    with transaction.atomic():
+        order = order_lock(order_id)
+        order_items = order_items_lock(order)
+        plan = refund_plan(order, order_items, request)
+        if dry_run:
+            return plan
+        return refund_apply(order, order_items, plan, actor=actor)
+
+
+def refund_preview(*, order_id: int, request: RefundRequest) -> RefundPlan:
+    """What refund_create would record, computed by the same code; no lock, no number, no write."""
+    order = order_get_detail(order_id)
+    return refund_plan(order, list(order.items.all()), request)

@@ -1,0 +1,154 @@
+"""Create Shipment (SPEC §5): takes stock at the chosen source and releases the reservation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import User
+from catalog.errors import InventorySourceNotFound
+from catalog.models import InventorySource
+from catalog.services.stock import lock_products, stock_take
+from config.money import share
+from sales.errors import ItemNotShippable, OrderNotShippable, QuantityExceedsRemaining
+from sales.locks import order_items_lock, order_lock
+from sales.models import EventType, Order, OrderItem, OrderStatus, Shipment, ShipmentItem
+from sales.services.common import LineAmounts, LineQty, event_record, line_amounts, lines_data, lines_resolve, order_refresh_state
+from sales.services.emails import email_after_commit
+from sales.services.numbering import number_next
+
+_BLOCKED = {OrderStatus.CANCELED: "it is canceled", OrderStatus.CLOSED: "it is closed",
+            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
+
+
+@dataclass(frozen=True)
+class ShipmentPlan:
+    source: InventorySource
+    lines: list[LineAmounts]
+
+    @property
+    def total_qty(self) -> int:
+        return sum(x.quantity for x in self.lines)
+
+
+def _source(inventory_source_id: int | None) -> InventorySource:
+    if inventory_source_id is None:
+        raise InventorySourceNotFound("inventory_source_id is required: the source the units leave from.",
+                                      field="inventory_source_id")
+    source = InventorySource.objects.filter(id=inventory_source_id).first()
+    if source is None:
+        raise InventorySourceNotFound(f"No inventory source with id {inventory_source_id}.",
+                                      field="inventory_source_id")
+    if not source.active:
+        raise InventorySourceNotFound(f"Inventory source {source.name} is inactive.", field="inventory_source_id")
+    return source
+
+
+def shipment_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] | None,
+                  inventory_source_id: int | None) -> ShipmentPlan:
+    source = _source(inventory_source_id)
+    wanted = lines_resolve(items, lines)
+    by_id = {i.id: i for i in items}
+    if wanted is not None:
+        for n, item_id in enumerate(wanted):
+            if not by_id[item_id].is_shippable:
+                raise ItemNotShippable(f"{by_id[item_id].name} is virtual and does not ship.",
+                                       field=f"items.{n}.order_item_id")
+    if order.status in _BLOCKED:
+        raise OrderNotShippable(f"Order #{order.number} cannot be shipped: {_BLOCKED[order.status]}.")
+    if not any(i.qty_to_ship > 0 for i in items):
+        raise OrderNotShippable(f"Order #{order.number} has nothing left to ship.")
+    if wanted is None:
+        wanted = {i.id: i.qty_to_ship for i in items if i.qty_to_ship > 0}
+    for n, (item_id, qty) in enumerate(wanted.items()):
+        item = by_id[item_id]
+        if qty > item.qty_to_ship:
+            raise QuantityExceedsRemaining(
+                f"{item.name} ({item.sku or 'custom'}): {qty} to ship but only {item.qty_to_ship} left to ship.",
+                field=f"items.{n}.quantity")
+    plan_lines = []
+    for item_id, qty in wanted.items():
+        if qty <= 0:
+            continue
+        item = by_id[item_id]
+        plan_lines.append(line_amounts(item, qty, (share(item.subtotal, qty, item.qty_ordered),
+                                                   share(item.tax_amount, qty, item.qty_ordered),
+                                                   share(item.discount_amount, qty, item.qty_ordered))))
+    if not plan_lines:
+        raise OrderNotShippable("Nothing to ship: every quantity given is 0.")
+    return ShipmentPlan(source=source, lines=plan_lines)
+
+
+def shipment_apply(order: Order, items: Sequence[OrderItem], plan: ShipmentPlan, *, actor: User | None,
+                   carrier_title: str = "", track_number: str = "", notify: bool = True,
+                   take_stock: bool = True) -> Shipment:
+    by_id = {i.id: i for i in items}
+    stock: dict[int, int] = {}
+    for line in plan.lines:
+        item = by_id[line.order_item_id]
+        if item.is_stocked and item.product_id:
+            stock[item.product_id] = stock.get(item.product_id, 0) + line.quantity
+    if take_stock and stock:
+        lock_products(stock)  # lock order: order, products, then inventory rows
+        stock_take(source_id=plan.source.id, quantities=stock)
+    for line in plan.lines:
+        by_id[line.order_item_id].qty_shipped += line.quantity
+    OrderItem.objects.bulk_update([by_id[x.order_item_id] for x in plan.lines], ["qty_shipped"])
+    subtotal = sum(x.subtotal for x in plan.lines)
+    tax = sum(x.tax_amount for x in plan.lines)
+    discount = sum(x.discount_amount for x in plan.lines)
+    shipment = Shipment.objects.create(
+        order=order, number=number_next("shipment"), created_by=actor, carrier_title=carrier_title or "",
+        track_number=track_number or "", inventory_source=plan.source, total_qty=plan.total_qty,
+        subtotal=subtotal, tax_total=tax, discount_total=discount, shipping_total=0,
+        grand_total=subtotal - discount + tax)
+    ShipmentItem.objects.bulk_create([
+        ShipmentItem(shipment=shipment, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
+                     price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,
+                     total=x.total) for x in plan.lines])
+    order_refresh_state(order, items)
+    order.save()
+    event_record(order, EventType.SHIPPED, actor, shipment_id=shipment.id, number=shipment.number,
+                 inventory_source_id=plan.source.id, inventory_source=plan.source.code, total_qty=plan.total_qty,
+                 carrier_title=shipment.carrier_title, track_number=shipment.track_number,
+                 items=lines_data(plan.lines))
+    if notify:
+        email_after_commit(order_id=order.id, kind="shipment", document_number=shipment.number,
+                           carrier_title=shipment.carrier_title, track_number=shipment.track_number,
+                           lines=[{"name": x.name, "quantity": x.quantity} for x in plan.lines])
+    return shipment
+
+
+def shipment_create(*, order_id: int, inventory_source_id: int | None, items: list[LineQty] | None,
+                    carrier_title: str = "", track_number: str = "", actor: User | None,
+                    dry_run: bool = False) -> Shipment | ShipmentPlan:
+    """Ship the given lines (None = everything left) from one source. One transaction."""
+    with transaction.atomic():
+        order = order_lock(order_id)
+        order_items = order_items_lock(order)
+        plan = shipment_plan(order, order_items, items, inventory_source_id)
+        if dry_run:
+            _check_stock(plan, order_items)
+            return plan
+        return shipment_apply(order, order_items, plan, actor=actor, carrier_title=carrier_title,
+                              track_number=track_number)
+
+
+def _check_stock(plan: ShipmentPlan, items: Sequence[OrderItem]) -> None:
+    """The insufficient_stock check of a real shipment, without writing (dry runs)."""
+    from catalog.errors import InsufficientStock
+    from catalog.models import ProductInventory
+
+    by_id = {i.id: i for i in items}
+    wanted: dict[int, int] = {}
+    for line in plan.lines:
+        item = by_id[line.order_item_id]
+        if item.is_stocked and item.product_id:
+            wanted[item.product_id] = wanted.get(item.product_id, 0) + line.quantity
+    have = dict(ProductInventory.objects.filter(source=plan.source, product_id__in=wanted)
+                .values_list("product_id", "qty"))
+    for pid, qty in wanted.items():
+        if qty > have.get(pid, 0):
+            raise InsufficientStock(f"{have.get(pid, 0)} in stock at {plan.source.name}, {qty} to ship.")

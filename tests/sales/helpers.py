@@ -1,0 +1,16 @@
+"""Orders built through the real services."""
+
+from decimal import Decimal
+
+from sales.models import Order
+from sales.services.placing import order_place
+from tests.carts.helpers import ready_cart
+from tests.catalog.factories import ProductFactory
+
+
+def placed_order(*lines, **kwargs) -> Order:
+    """Place an order for (product, qty) lines; default: one product ×2 at 10.00 with stock 10."""
+    if not lines:
+        lines = ((ProductFactory(price=Decimal("10.00"), stock=10), 2),)
+    cart = ready_cart(*lines, **kwargs)
+    return order_place(cart_id=cart.id, actor=None)
