@@ -160,11 +160,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/admin",
-    "ENUM_NAME_OVERRIDES": {},
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-    },
-    "SECURITY": [{"bearerAuth": []}],
+    "ENUM_NAME_OVERRIDES": {"DocStateEnum": "sales.models.order.DocState"},
 }
 
 LOGGING = {

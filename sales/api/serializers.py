@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
+from carts.api.serializers import CartSerializer
 from carts.models import GATEWAY_PAYMENT_METHODS
 from config.fields import MoneyField
 from customers.api.address import AddressSerializer
@@ -180,3 +181,10 @@ class SkippedItemSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     code = serializers.CharField()
     reason = serializers.CharField()
+
+
+class ReorderResponseSerializer(CartSerializer):
+    """The new draft cart (its fields at the top level and under `cart`) plus the skipped lines."""
+
+    cart = CartSerializer()
+    skipped_items = SkippedItemSerializer(many=True)

@@ -1,6 +1,6 @@
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,7 +42,7 @@ from sales.services.reorder import order_reorder
 from sales.services.shipping import shipment_create
 
 from .filters import OrderFilter
-from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListSerializer, SkippedItemSerializer
+from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListSerializer, ReorderResponseSerializer
 
 ORDER_VIEW = {"GET": ["sales.view_order"]}
 
@@ -99,9 +99,7 @@ class OrderReorderView(APIView):
 
     @extend_schema(
         summary="Start a new draft cart from an order's lines", request=None,
-        responses={201: inline_serializer("ReorderResponse", fields={
-            "cart": CartSerializer(), "skipped_items": SkippedItemSerializer(many=True),
-            **{name: f for name, f in CartSerializer().fields.items()}}),
+        responses={201: ReorderResponseSerializer,
             **error_responses(404, 409, codes={400: ["currency_not_supported"], 409: ["order_has_no_customer"]})},
         parameters=[OpenApiParameter("order_id", int, OpenApiParameter.PATH)],
     )
