@@ -40,10 +40,16 @@ class StaffModelPermissions(BasePermission):
         if declared is not None:
             if callable(declared):
                 return list(declared(request))
-            return list(declared.get(request.method, declared.get("*", [])))
+            if request.method in declared:
+                return list(declared[request.method])
+            if request.method in ("HEAD", "OPTIONS") and "GET" in declared:
+                return list(declared["GET"])
+            if "*" in declared:
+                return list(declared["*"])
+            # A method the view did not declare falls back to model permissions, never to "none".
         queryset = getattr(view, "queryset", None)
         if queryset is None:
-            return []
+            return ["__undeclared__.deny"] if declared is not None else []
         model = queryset.model
         action = _METHOD_ACTIONS.get(request.method, "view")
         return [f"{model._meta.app_label}.{action}_{model._meta.model_name}"]

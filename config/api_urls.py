@@ -6,6 +6,7 @@ from accounts.api.views import LoginView, LogoutView
 from carts.api import views as carts
 from catalog.api import views as catalog
 from customers.api import views as customers
+from sales.api import document_views as documents
 from sales.api import views as sales
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("orders/count", sales.OrderCountView.as_view(), name="order-count"),
     path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
     path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<id:order_id>/restore", sales.OrderRestoreView.as_view(), name="order-restore"),
     path("orders/<id:order_id>/reorder", sales.OrderReorderView.as_view(), name="order-reorder"),
     path("orders/<id:order_id>/invoices", sales.OrderInvoicesView.as_view(), name="order-invoices"),
     path("orders/<id:order_id>/shipments", sales.OrderShipmentsView.as_view(), name="order-shipments"),
@@ -47,4 +49,12 @@ urlpatterns = [
     path("orders/<id:order_id>/clear-fraud", sales.OrderClearFraudView.as_view(), name="order-clear-fraud"),
     path("orders/<id:order_id>/comments", sales.OrderCommentsView.as_view(), name="order-comments"),
     path("orders/<id:order_id>/history", sales.OrderHistoryView.as_view(), name="order-history"),
+    # store-wide documents
+    path("invoices", documents.InvoiceListView.as_view(), name="invoice-list"),
+    path("invoices/<id:invoice_id>", documents.InvoiceDetailView.as_view(), name="invoice-detail"),
+    path("invoices/<id:invoice_id>/pdf", documents.InvoicePdfView.as_view(), name="invoice-pdf"),
+    path("shipments", documents.ShipmentListView.as_view(), name="shipment-list"),
+    path("shipments/<id:shipment_id>", documents.ShipmentDetailView.as_view(), name="shipment-detail"),
+    path("refunds", documents.RefundListView.as_view(), name="refund-list"),
+    path("refunds/<id:refund_id>", documents.RefundDetailView.as_view(), name="refund-detail"),
 ]

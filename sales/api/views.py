@@ -1,12 +1,15 @@
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, status
+from rest_framework import serializers as s
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carts.api.serializers import CartSerializer
+from carts.models import CartItem
 from carts.selectors import cart_get_detail
+from config.errors import InvalidInput
 from config.openapi import error_responses
 from sales.api.documents import (
     CommentInSerializer,
@@ -20,7 +23,7 @@ from sales.api.documents import (
     ShipmentInSerializer,
     ShipmentSerializer,
 )
-from sales.models import Order, OrderComment, OrderEvent
+from sales.models import Order, OrderComment, OrderEvent, OrderItem
 from sales.selectors import (
     document_get,
     invoice_queryset,
@@ -31,9 +34,11 @@ from sales.selectors import (
     refund_queryset,
     shipment_queryset,
 )
+from sales.services.archiving import order_archive, order_restore, orders_archive_matching
 from sales.services.canceling import order_cancel
 from sales.services.comments import comment_add
 from sales.services.common import LineQty
+from sales.services.dry_run import dry_run_execute
 from sales.services.fraud import order_clear_fraud
 from sales.services.invoicing import invoice_create
 from sales.services.placing import order_place
@@ -47,6 +52,43 @@ from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListS
 ORDER_VIEW = {"GET": ["sales.view_order"]}
 
 
+DRY_RUN_PARAM = OpenApiParameter("dry_run", bool, OpenApiParameter.QUERY,
+                                 description="Run every check and answer what would happen; write nothing")
+
+
+def is_dry_run(request) -> bool:
+    return str(request.query_params.get("dry_run", "")).lower() in {"1", "true", "yes"}
+
+
+def _order_totals(order_id: int) -> dict:
+    order = order_get_detail(order_id)
+    data = OrderDetailSerializer(order).data
+    keys = ("subtotal", "discount_total", "tax_total", "shipping_total", "grand_total", "total_invoiced",
+            "total_refunded", "total_canceled", "total_due")
+    return {"status_after": data["status"], "totals": {k: data[k] for k in keys}, "order": data}
+
+
+def dry_run_response(request, *, order_id: int | None, product_ids, action, document_serializer=None) -> Response:
+    def render(result):
+        oid = order_id if order_id is not None else result.id
+        body = _order_totals(oid)
+        body.pop("order")
+        doc = None
+        if document_serializer is not None:
+            doc = dict(document_serializer(result).data)
+            doc["id"] = None
+            doc["number"] = None
+        body["document"] = doc
+        return body
+
+    return Response(dry_run_execute(product_ids=product_ids, action=action, render=render))
+
+
+def _order_product_ids(order_id: int) -> list[int]:
+    return list(OrderItem.objects.filter(order_id=order_id).values_list("product_id", flat=True))
+
+
+
 def order_response(order_id: int, code: int = status.HTTP_200_OK) -> Response:
     return Response(OrderDetailSerializer(order_get_detail(order_id)).data, status=code)
 
@@ -57,17 +99,44 @@ class OrderListView(generics.ListAPIView):
     queryset = Order.objects.all()
     serializer_class = OrderListSerializer
     filterset_class = OrderFilter
-    required_perms = ORDER_VIEW
+    required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"]}
 
     def get_queryset(self):
         return order_list_queryset()
 
+    @extend_schema(summary="Archive every order matching the list filters (no filter needs ?confirm=all)",
+                   responses={200: inline_serializer("ArchivedCount", {"archived": s.IntegerField()}),
+                              **error_responses(400, codes={400: ["confirmation_required"]})})
+    def delete(self, request):
+        filter_keys = set(request.query_params) - {"confirm", "page", "page_size", "ordering"}
+        if not filter_keys and request.query_params.get("confirm") != "all":
+            raise InvalidInput("Archiving every order needs ?confirm=all (or give list filters).",
+                               code="confirmation_required", field="confirm")
+        queryset = self.filter_queryset(self.get_queryset())
+        return Response({"archived": orders_archive_matching(queryset=queryset, actor=request.user)})
+
 
 class OrderDetailView(APIView):
-    required_perms = ORDER_VIEW
+    required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"]}
 
     @extend_schema(summary="Order detail", responses={200: OrderDetailSerializer, **error_responses(404)})
     def get(self, request, order_id: int):
+        return order_response(order_id)
+
+    @extend_schema(summary="Archive the order (also when already archived)", responses={204: None,
+                                                                                       **error_responses(404)})
+    def delete(self, request, order_id: int):
+        order_archive(order_id=order_id, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrderRestoreView(APIView):
+    required_perms = {"POST": ["sales.archive_order"]}
+
+    @extend_schema(summary="Bring an archived order back", request=None,
+                   responses={200: OrderDetailSerializer, **error_responses(404)})
+    def post(self, request, order_id: int):
+        order_restore(order_id=order_id, actor=request.user)
         return order_response(order_id)
 
 
@@ -83,14 +152,20 @@ class OrderPlaceView(APIView):
     required_perms = {"POST": ["sales.place_order"]}
 
     @extend_schema(
-        summary="Place a draft cart as an order", request=None,
+        summary="Place a draft cart as an order", request=None, parameters=[DRY_RUN_PARAM],
         responses={201: OrderDetailSerializer, **error_responses(404, 409, codes={409: [
             "cart_inactive", "cart_empty", "address_required", "shipping_method_required",
             "shipping_method_not_available", "payment_method_required", "payment_method_not_available",
             "product_out_of_stock", "product_disabled", "product_type_not_allowed", "coupon_not_applicable"]})},
     )
     def post(self, request, cart_id: int):
-        order = order_place(cart_id=cart_id, actor=request.user)
+        def act():
+            return order_place(cart_id=cart_id, actor=request.user)
+
+        if is_dry_run(request):
+            product_ids = CartItem.objects.filter(cart_id=cart_id).values_list("product_id", flat=True)
+            return dry_run_response(request, order_id=None, product_ids=list(product_ids), action=act)
+        order = act()
         return order_response(order.id, status.HTTP_201_CREATED)
 
 
@@ -126,7 +201,7 @@ class OrderInvoicesView(APIView):
     required_perms = {"POST": ["sales.add_invoice"]}
 
     @extend_schema(
-        summary="Create an invoice (no items = everything left to invoice)", request=InvoiceInSerializer,
+        summary="Create an invoice (no items = everything left to invoice)", request=InvoiceInSerializer, parameters=[DRY_RUN_PARAM],
         responses={201: InvoiceSerializer, **error_responses(400, 404, 409, codes={
             400: ["order_item_not_found"],
             409: ["order_not_invoiceable", "payment_method_not_invoiceable", "quantity_exceeds_remaining"]})},
@@ -135,7 +210,14 @@ class OrderInvoicesView(APIView):
         data = InvoiceInSerializer(data=request.data or {})
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
-        invoice = invoice_create(order_id=order_id, items=_lines(data.validated_data), actor=request.user)
+        def act():
+            return invoice_create(order_id=order_id, items=_lines(data.validated_data), actor=request.user)
+
+        if is_dry_run(request):
+            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
+                                    document_serializer=lambda d: InvoiceSerializer(
+                                        document_get(invoice_queryset(), d.id, "Invoice")))
+        invoice = act()
         return Response(InvoiceSerializer(document_get(invoice_queryset(), invoice.id, "Invoice")).data,
                         status=status.HTTP_201_CREATED)
 
@@ -145,7 +227,7 @@ class OrderShipmentsView(APIView):
 
     @extend_schema(
         summary="Create a shipment from one inventory source (no items = everything left to ship)",
-        request=ShipmentInSerializer,
+        request=ShipmentInSerializer, parameters=[DRY_RUN_PARAM],
         responses={201: ShipmentSerializer, **error_responses(400, 404, 409, codes={
             400: ["inventory_source_not_found", "order_item_not_found", "item_not_shippable"],
             409: ["order_not_shippable", "quantity_exceeds_remaining", "insufficient_stock"]})},
@@ -155,9 +237,16 @@ class OrderShipmentsView(APIView):
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        shipment = shipment_create(order_id=order_id, inventory_source_id=v.get("inventory_source_id"),
+        def act():
+            return shipment_create(order_id=order_id, inventory_source_id=v.get("inventory_source_id"),
                                    items=_lines(v), carrier_title=v["carrier_title"], track_number=v["track_number"],
                                    actor=request.user)
+
+        if is_dry_run(request):
+            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
+                                    document_serializer=lambda d: ShipmentSerializer(
+                                        document_get(shipment_queryset(), d.id, "Shipment")))
+        shipment = act()
         return Response(ShipmentSerializer(document_get(shipment_queryset(), shipment.id, "Shipment")).data,
                         status=status.HTTP_201_CREATED)
 
@@ -175,13 +264,20 @@ REFUND_ERRORS = error_responses(400, 404, 409, codes={
 class OrderRefundsView(APIView):
     required_perms = {"POST": ["sales.add_refund"]}
 
-    @extend_schema(summary="Create a refund", request=RefundInSerializer,
+    @extend_schema(summary="Create a refund", request=RefundInSerializer, parameters=[DRY_RUN_PARAM],
                    responses={201: RefundSerializer, **REFUND_ERRORS})
     def post(self, request, order_id: int):
         data = RefundInSerializer(data=request.data or {})
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
-        refund = refund_create(order_id=order_id, request=_refund_request(data.validated_data), actor=request.user)
+        def act():
+            return refund_create(order_id=order_id, request=_refund_request(data.validated_data), actor=request.user)
+
+        if is_dry_run(request):
+            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
+                                    document_serializer=lambda d: RefundSerializer(
+                                        document_get(refund_queryset(), d.id, "Refund")))
+        refund = act()
         return Response(RefundSerializer(document_get(refund_queryset(), refund.id, "Refund")).data,
                         status=status.HTTP_201_CREATED)
 
@@ -202,11 +298,17 @@ class OrderRefundPreviewView(APIView):
 class OrderCancelView(APIView):
     required_perms = {"POST": ["sales.cancel_order"]}
 
-    @extend_schema(summary="Cancel everything not yet invoiced or shipped", request=None,
+    @extend_schema(summary="Cancel everything not yet invoiced or shipped", request=None, parameters=[DRY_RUN_PARAM],
                    responses={200: OrderDetailSerializer,
                               **error_responses(404, 409, codes={409: ["order_not_cancelable"]})})
     def post(self, request, order_id: int):
-        order_cancel(order_id=order_id, actor=request.user)
+        def act():
+            return order_cancel(order_id=order_id, actor=request.user)
+
+        if is_dry_run(request):
+            order_must_exist(order_id)
+            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act)
+        act()
         return order_response(order_id)
 
 

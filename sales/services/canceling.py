@@ -69,11 +69,9 @@ def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int]
     return order
 
 
-def order_cancel(*, order_id: int, actor: User | None, dry_run: bool = False) -> Order:
+def order_cancel(*, order_id: int, actor: User | None) -> Order:
     with transaction.atomic():
         order = order_lock(order_id)
         items = order_items_lock(order)
         to_cancel = cancel_check(order, items)
-        if dry_run:
-            return order
         return cancel_apply(order, items, to_cancel, actor=actor)

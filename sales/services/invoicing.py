@@ -109,13 +109,10 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
     return invoice
 
 
-def invoice_create(*, order_id: int, items: list[LineQty] | None, actor: User | None, dry_run: bool = False
-                   ) -> Invoice | InvoicePlan:
+def invoice_create(*, order_id: int, items: list[LineQty] | None, actor: User | None) -> Invoice:
     """Invoice the given lines (None = everything left). One transaction, order row locked."""
     with transaction.atomic():
         order = order_lock(order_id)
         order_items = order_items_lock(order)
         plan = invoice_plan(order, order_items, items)
-        if dry_run:
-            return plan
         return invoice_apply(order, order_items, plan, actor=actor)

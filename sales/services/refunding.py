@@ -160,14 +160,11 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
     return refund
 
 
-def refund_create(*, order_id: int, request: RefundRequest, actor: User | None, dry_run: bool = False
-                  ) -> Refund | RefundPlan:
+def refund_create(*, order_id: int, request: RefundRequest, actor: User | None) -> Refund:
     with transaction.atomic():
         order = order_lock(order_id)
         order_items = order_items_lock(order)
         plan = refund_plan(order, order_items, request)
-        if dry_run:
-            return plan
         return refund_apply(order, order_items, plan, actor=actor)
 
 

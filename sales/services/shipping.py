@@ -122,33 +122,12 @@ def shipment_apply(order: Order, items: Sequence[OrderItem], plan: ShipmentPlan,
 
 
 def shipment_create(*, order_id: int, inventory_source_id: int | None, items: list[LineQty] | None,
-                    carrier_title: str = "", track_number: str = "", actor: User | None,
-                    dry_run: bool = False) -> Shipment | ShipmentPlan:
+                    carrier_title: str = "", track_number: str = "", actor: User | None) -> Shipment:
     """Ship the given lines (None = everything left) from one source. One transaction."""
     with transaction.atomic():
         order = order_lock(order_id)
         order_items = order_items_lock(order)
         plan = shipment_plan(order, order_items, items, inventory_source_id)
-        if dry_run:
-            _check_stock(plan, order_items)
-            return plan
         return shipment_apply(order, order_items, plan, actor=actor, carrier_title=carrier_title,
                               track_number=track_number)
 
-
-def _check_stock(plan: ShipmentPlan, items: Sequence[OrderItem]) -> None:
-    """The insufficient_stock check of a real shipment, without writing (dry runs)."""
-    from catalog.errors import InsufficientStock
-    from catalog.models import ProductInventory
-
-    by_id = {i.id: i for i in items}
-    wanted: dict[int, int] = {}
-    for line in plan.lines:
-        item = by_id[line.order_item_id]
-        if item.is_stocked and item.product_id:
-            wanted[item.product_id] = wanted.get(item.product_id, 0) + line.quantity
-    have = dict(ProductInventory.objects.filter(source=plan.source, product_id__in=wanted)
-                .values_list("product_id", "qty"))
-    for pid, qty in wanted.items():
-        if qty > have.get(pid, 0):
-            raise InsufficientStock(f"{have.get(pid, 0)} in stock at {plan.source.name}, {qty} to ship.")
