@@ -104,7 +104,8 @@ class OrderListView(generics.ListAPIView):
     def get_queryset(self):
         return order_list_queryset()
 
-    @extend_schema(summary="Archive every order matching the list filters (no filter needs ?confirm=all)",
+    @extend_schema(operation_id="orders_archive_matching",
+                   summary="Archive every order matching the list filters (no filter needs ?confirm=all)",
                    responses={200: inline_serializer("ArchivedCount", {"archived": s.IntegerField()}),
                               **error_responses(400, codes={400: ["confirmation_required"]})})
     def delete(self, request):
@@ -123,7 +124,7 @@ class OrderDetailView(APIView):
     def get(self, request, order_id: int):
         return order_response(order_id)
 
-    @extend_schema(summary="Archive the order (also when already archived)", responses={204: None,
+    @extend_schema(operation_id="orders_archive", summary="Archive the order (also when already archived)", responses={204: None,
                                                                                        **error_responses(404)})
     def delete(self, request, order_id: int):
         order_archive(order_id=order_id, actor=request.user)
