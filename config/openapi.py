@@ -46,3 +46,23 @@ def error_responses(*statuses: int, codes: dict[int, list[str]] | None = None) -
 
 class AutoSchema(BaseAutoSchema):
     pass
+
+
+def add_idempotency_header(result, generator, request, public):
+    """Postprocessing hook: every write under /api/admin/ accepts Idempotency-Key (SPEC §11)."""
+    for path, operations in result.get("paths", {}).items():
+        if path.rstrip("/").endswith("/login"):
+            continue
+        for method, operation in operations.items():
+            if method not in ("post", "patch", "put", "delete"):
+                continue
+            operation.setdefault("parameters", []).append({
+                "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
+                "description": "Replays the first response for 24 h; a different body → 422 idempotency_key_reused; "
+                               "still running → 409 idempotency_key_in_use.",
+            })
+            operation.setdefault("responses", {}).setdefault("422", {
+                "description": "Idempotency key reused with a different body. Code: `idempotency_key_reused`",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            })
+    return result

@@ -1,3 +1,4 @@
+from .idempotency import IdempotencyRecord
 from .user import LoginAttempt, User, UserManager
 
-__all__ = ["LoginAttempt", "User", "UserManager"]
+__all__ = ["IdempotencyRecord", "LoginAttempt", "User", "UserManager"]
