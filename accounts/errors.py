@@ -22,3 +22,8 @@ class LoginThrottled(DomainError):
 class UserNotFound(DomainError):
     code = "user_not_found"
     status = 400
+
+
+class UserNotStaff(DomainError):
+    code = "user_not_staff"
+    status = 400

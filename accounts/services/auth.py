@@ -11,7 +11,7 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts.errors import InvalidCredentials, LoginThrottled, NotStaff, UserNotFound
+from accounts.errors import InvalidCredentials, LoginThrottled, NotStaff, UserNotFound, UserNotStaff
 from accounts.models import LoginAttempt, User
 
 
@@ -66,9 +66,16 @@ def logout(*, token: AuthToken) -> None:
 
 
 def token_create_for_email(*, email: str) -> IssuedToken:
+    """A new token for ``manage.py create_api_token``.
+
+    Refuses users who could not use it (inactive, or not staff: every /api/admin/ call
+    would answer 401 / 403), so the command never prints a token that does not work.
+    """
     user = User.objects.filter(email__iexact=email.strip()).first()
     if user is None:
         raise UserNotFound(f"No user with e-mail {email}.")
+    if not user.is_active or not user.is_staff:
+        raise UserNotStaff(f"{user.email} is not an active staff user; a token would not give access to the API.")
     return token_issue(user=user)
 
 
