@@ -50,6 +50,12 @@ class InventorySourceSerializer(serializers.ModelSerializer):
             attrs["address"] = {}
         return attrs
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not instance.address:
+            data["address"] = None  # stored as {}: "no address"
+        return data
+
 
 class TaxRateSerializer(serializers.ModelSerializer):
     zone = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True, default="")

@@ -31,3 +31,10 @@ class AddressSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         return {f: (attrs.get(f) or "") for f in ADDRESS_FIELDS}
+
+    def to_representation(self, instance):
+        # Stored addresses are dicts (JSONField) that may lack optional keys (or be empty,
+        # as an inventory source without an address is): every field, "" when absent.
+        if isinstance(instance, dict):
+            return {f: instance.get(f) or "" for f in ADDRESS_FIELDS}
+        return super().to_representation(instance)
