@@ -147,3 +147,31 @@ class EventSerializer(serializers.Serializer):
     actor = UserSummarySerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     data = serializers.JSONField()
+
+
+class EditLineInSerializer(serializers.Serializer):
+    id = IdField(required=False, help_text="An existing line; omit to add a product")
+    product_id = IdField(required=False)
+    sku = serializers.CharField(max_length=64, required=False)
+    quantity = serializers.IntegerField(min_value=0, max_value=1_000_000, help_text="0 removes the line")
+
+    def validate(self, attrs):
+        if "id" not in attrs:
+            if "product_id" not in attrs and "sku" not in attrs:
+                raise serializers.ValidationError({"product_id": ["A new line needs product_id or sku."]})
+            if attrs["quantity"] < 1:
+                raise serializers.ValidationError({"quantity": ["A new line needs a quantity of at least 1."]})
+        return attrs
+
+
+class OrderEditInSerializer(serializers.Serializer):
+    items = EditLineInSerializer(many=True, allow_empty=False)
+
+    def validate(self, attrs):
+        seen = set()
+        for n, line in enumerate(attrs["items"]):
+            if "id" in line:
+                if line["id"] in seen:
+                    raise serializers.ValidationError({f"items.{n}.id": ["The same line appears twice."]})
+                seen.add(line["id"])
+        return attrs

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from carts.api.serializers import CartSerializer
 from carts.models import CartItem
 from carts.selectors import cart_get_detail
+from catalog.models import Product
 from config.errors import InvalidInput
 from config.openapi import error_responses
 from sales.api.documents import (
@@ -17,6 +18,7 @@ from sales.api.documents import (
     EventSerializer,
     InvoiceInSerializer,
     InvoiceSerializer,
+    OrderEditInSerializer,
     RefundInSerializer,
     RefundPreviewSerializer,
     RefundSerializer,
@@ -39,6 +41,7 @@ from sales.services.canceling import order_cancel
 from sales.services.comments import comment_add
 from sales.services.common import LineQty
 from sales.services.dry_run import dry_run_execute
+from sales.services.editing import EditLine, order_edit
 from sales.services.fraud import order_clear_fraud
 from sales.services.invoicing import invoice_create
 from sales.services.placing import order_place
@@ -118,7 +121,32 @@ class OrderListView(generics.ListAPIView):
 
 
 class OrderDetailView(APIView):
-    required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"]}
+    required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"], "PATCH": ["sales.edit_order"]}
+
+    @extend_schema(
+        summary="Edit lines: no id adds a product, id changes its quantity, quantity 0 removes it",
+        request=OrderEditInSerializer, parameters=[DRY_RUN_PARAM],
+        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, codes={
+            400: ["order_item_not_found", "product_not_found", "order_cannot_be_empty", "variant_required"],
+            409: ["order_not_editable", "product_out_of_stock", "product_disabled", "product_type_not_allowed"]})},
+    )
+    def patch(self, request, order_id: int):
+        data = OrderEditInSerializer(data=request.data)
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        lines = [EditLine(**line) for line in data.validated_data["items"]]
+
+        def act():
+            return order_edit(order_id=order_id, lines=lines, actor=request.user)
+
+        if is_dry_run(request):
+            product_ids = _order_product_ids(order_id) + [x.product_id for x in lines if x.product_id]
+            if any(x.sku for x in lines):
+                product_ids += list(Product.objects.filter(sku__in=[x.sku for x in lines if x.sku])
+                                    .values_list("id", flat=True))
+            return dry_run_response(request, order_id=order_id, product_ids=product_ids, action=act)
+        act()
+        return order_response(order_id)
 
     @extend_schema(summary="Order detail", responses={200: OrderDetailSerializer, **error_responses(404)})
     def get(self, request, order_id: int):

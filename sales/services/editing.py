@@ -1,0 +1,180 @@
+"""Edit an order's lines (SPEC §7.3, seed 003): add, change, remove lines of an order that is
+still pending. Re-reserves stock, recomputes totals with carts.pricing, clears the coupon and
+discounts (giving the coupon use back), records history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+
+from accounts.models import User
+from carts.models import Coupon, CouponUsage, ShippingCalc, ShippingMethod
+from carts.pricing import PricingLine, compute_totals
+from carts.services.carts import product_check_addable, product_resolve
+from catalog.models import Product
+from catalog.services.pricing_inputs import convert, tax_rate_map
+from catalog.services.stock import lock_products, stock_release, stock_reserve
+from config.errors import Conflict, InvalidInput
+from config.money import ZERO
+from sales.errors import OrderItemNotFound
+from sales.locks import order_items_lock, order_lock
+from sales.models import EventType, Order, OrderItem, OrderStatus
+from sales.services.common import event_record, order_refresh_state
+
+EDITABLE = {OrderStatus.PENDING, OrderStatus.PENDING_PAYMENT}
+
+
+class OrderNotEditable(Conflict):
+    code = "order_not_editable"
+
+
+class OrderCannotBeEmpty(InvalidInput):
+    code = "order_cannot_be_empty"
+    default_message = "An order keeps at least one line."
+
+
+@dataclass(frozen=True)
+class EditLine:
+    quantity: int
+    id: int | None = None
+    product_id: int | None = None
+    sku: str | None = None
+
+
+def _tax_address(order: Order) -> dict:
+    if order.pickup_location_id:
+        return order.pickup_location.address or {}
+    return order.shipping_address or order.billing_address or {}
+
+
+def _shipping_amount(order: Order, items: list[OrderItem]) -> Decimal:
+    if order.fulfillment_type != "shipping" or not order.shipping_method_code:
+        return ZERO
+    method = ShippingMethod.objects.filter(code=order.shipping_method_code).first()
+    if method is None or method.code != "flatrate":
+        return order.shipping_total
+    amount = convert(method.amount, order.exchange_rate)
+    if method.calc == ShippingCalc.PER_UNIT:
+        amount = amount * sum(i.qty_ordered for i in items if i.is_shippable)
+    return amount
+
+
+def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> Order:
+    with transaction.atomic():
+        order = order_lock(order_id)
+        items = order_items_lock(order)
+        by_id = {i.id: i for i in items}
+        # 400s first: unknown lines and products.
+        for n, line in enumerate(lines):
+            if line.id is not None and line.id not in by_id:
+                raise OrderItemNotFound(f"Order item {line.id} is not a line of this order.", field=f"items.{n}.id")
+        new_products = {n: product_resolve(product_id=line.product_id, sku=line.sku)
+                        for n, line in enumerate(lines) if line.id is None}
+        if order.status not in EDITABLE:
+            raise OrderNotEditable(f"Order #{order.number} is {order.status_code}: only pending orders can be edited.")
+        for n, line in enumerate(lines):
+            if line.id is not None:
+                item = by_id[line.id]
+                if item.qty_invoiced or item.qty_shipped or item.qty_refunded or item.qty_canceled:
+                    raise OrderNotEditable(f"{item.name}: already invoiced, shipped, refunded or canceled in part; "
+                                           f"it cannot change.", field=f"items.{n}.id")
+        # Work out the new quantities per line.
+        old_reserved: dict[int, int] = {}
+        for item in items:
+            if item.is_stocked and item.product_id and item.is_shippable:
+                old_reserved[item.product_id] = old_reserved.get(item.product_id, 0) + item.qty_to_ship
+        removed: list[OrderItem] = []
+        changed: list[OrderItem] = []
+        for line in lines:
+            if line.id is None:
+                continue
+            item = by_id[line.id]
+            if line.quantity == 0:
+                removed.append(item)
+            elif line.quantity != item.qty_ordered:
+                item.qty_ordered = line.quantity
+                changed.append(item)
+        added: list[OrderItem] = []
+        for n, product in new_products.items():
+            added.append(OrderItem(order=order, product=product, sku=product.sku, name=product.name, type=product.type,
+                                   is_shippable=product.is_shippable, is_stocked=product.is_stocked,
+                                   qty_ordered=lines[n].quantity, price=convert(product.price, order.exchange_rate)))
+        removed_ids = {i.id for i in removed}
+        final = [i for i in items if i.id not in removed_ids] + added
+        if not final:
+            raise OrderCannotBeEmpty(f"Order #{order.number} must keep at least one line.", field="items")
+        # Saleability of what is added or grows, then stock: release the old reservation, reserve the new.
+        products = lock_products({i.product_id for i in final if i.product_id} | set(old_reserved))
+        new_reserved: dict[int, int] = {}
+        for item in final:
+            if item.is_stocked and item.product_id and item.is_shippable:
+                new_reserved[item.product_id] = new_reserved.get(item.product_id, 0) + item.qty_ordered
+        for item in [*added, *changed]:
+            if item.product_id:
+                product = products[item.product_id]
+                product_check_addable_stockless(product)
+        stock_release(quantities=old_reserved)
+        _refresh_products(products)
+        stock_reserve(quantities=new_reserved, locked=products)
+        # Totals: discounts and coupon cleared, tax from the order's tax address.
+        address = _tax_address(order)
+        categories = {products[i.product_id].tax_category_id for i in final
+                      if i.product_id and products[i.product_id].tax_category_id}
+        rates = tax_rate_map(categories, country=address.get("country"), zone=address.get("zone"))
+        for item in final:
+            category = products[item.product_id].tax_category_id if item.product_id else None
+            if category is not None or item.product_id:
+                item.tax_percent = rates.get(category, ZERO) if category else ZERO
+        totals = compute_totals([PricingLine(price=i.price, quantity=i.qty_ordered, tax_percent=i.tax_percent)
+                                 for i in final], shipping_amount=_shipping_amount(order, final))
+        for item, t in zip(final, totals.lines, strict=True):
+            item.subtotal, item.discount_amount, item.tax_amount, item.total = t.subtotal, t.discount, t.tax, t.total
+        if removed:
+            OrderItem.objects.filter(id__in=removed_ids).delete()
+        kept = [i for i in final if i.pk]
+        OrderItem.objects.bulk_update(kept, ["qty_ordered", "subtotal", "discount_amount", "tax_amount", "total",
+                                             "tax_percent"])
+        if added:
+            OrderItem.objects.bulk_create(added)
+        coupon_code = order.coupon_code
+        if order.coupon_id:
+            usage = CouponUsage.objects.filter(order_id=order.id).first()
+            if usage is not None:
+                usage.delete()
+                Coupon.objects.filter(id=usage.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
+        order.coupon, order.coupon_code = None, ""
+        order.subtotal, order.discount_total, order.tax_total = totals.subtotal, totals.discount_total, totals.tax_total
+        order.shipping_total, order.grand_total = totals.shipping_total, totals.grand_total
+        order_refresh_state(order, final)
+        order.save()
+        event_record(order, EventType.EDITED, actor,
+                     added=[{"product_id": i.product_id, "sku": i.sku, "quantity": i.qty_ordered} for i in added],
+                     changed=[{"order_item_id": i.id, "quantity": i.qty_ordered} for i in changed],
+                     removed=[{"order_item_id": i.id, "sku": i.sku} for i in removed],
+                     coupon_removed=coupon_code or None, grand_total=str(order.grand_total))
+    return order
+
+
+def product_check_addable_stockless(product: Product) -> None:
+    """Enabled and of an addable type; stock is checked by the reservation itself."""
+    from catalog.errors import ProductDisabled, ProductTypeNotAllowed, VariantRequired
+    from catalog.models import ProductStatus, ProductType
+
+    if product.type == ProductType.CONFIGURABLE:
+        raise VariantRequired(f"{product.sku} is a configurable product: add one of its variants.")
+    if product.status != ProductStatus.ENABLED:
+        raise ProductDisabled(f"{product.name} ({product.sku}) is disabled.")
+    if product.type not in (ProductType.SIMPLE, ProductType.VIRTUAL):
+        raise ProductTypeNotAllowed(f"{product.name} ({product.sku}) cannot be ordered by staff.")
+
+
+def _refresh_products(products: dict[int, Product]) -> None:
+    fresh = dict(Product.objects.filter(id__in=products).values_list("id", "qty_reserved"))
+    for pid, product in products.items():
+        product.qty_reserved = fresh.get(pid, product.qty_reserved)
+
+
+__all__ = ["EditLine", "OrderCannotBeEmpty", "OrderNotEditable", "order_edit", "product_check_addable"]
