@@ -1,0 +1,217 @@
+"""Catalog in the admin: products with stock per source, inventory sources, tax, currencies.
+
+Lists read a constant number of queries: the saleable quantity is annotated onto the
+product rows (Σ qty at active sources − reserved), never computed per row.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.html import format_html
+
+from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
+from customers.models import ADDRESS_FIELDS
+
+
+def on_hand_subquery() -> Subquery:
+    rows = (ProductInventory.objects.filter(product=OuterRef("pk"), source__active=True)
+            .order_by().values("product").annotate(t=Sum("qty")).values("t"))
+    return Subquery(rows, output_field=IntegerField())
+
+
+class ProductInventoryInline(admin.TabularInline):
+    model = ProductInventory
+    fields = ("source", "qty")
+    extra = 0
+    verbose_name = "stock at a source"
+    verbose_name_plural = "stock per inventory source"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "qty":
+            field.min_value = 0
+            field.widget.attrs["min"] = 0
+        return field
+
+
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ("sku", "name", "type", "status", "price", "weight", "tax_category", "parent")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "parent" in self.fields:
+            # A variant's parent is a configurable product.
+            self.fields["parent"].queryset = Product.objects.filter(type=ProductType.CONFIGURABLE)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = ("sku", "name", "type", "price", "status", "saleable_qty", "on_hand_qty", "qty_reserved",
+                    "tax_category")
+    list_display_links = ("sku", "name")
+    list_filter = ("type", "status", "tax_category")
+    search_fields = ("sku", "name")
+    list_select_related = ("tax_category",)
+    list_per_page = 50
+    ordering = ("sku",)
+    inlines = [ProductInventoryInline]
+    readonly_fields = ("qty_reserved", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("sku", "name", "type", "status", "price", "weight", "tax_category", "parent")}),
+        ("Stock", {"fields": ("qty_reserved",),
+                   "description": "Reserved units are held by open orders (their quantity still to ship). "
+                                  "Saleable = stock at active sources − reserved."}),
+        ("Dates", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        on_hand = Coalesce(on_hand_subquery(), Value(0))
+        return (super().get_queryset(request)
+                .annotate(on_hand=on_hand,
+                          saleable=ExpressionWrapper(on_hand - F("qty_reserved"), output_field=IntegerField())))
+
+    @admin.display(description="saleable", ordering="saleable")
+    def saleable_qty(self, obj: Product):
+        if obj.type == ProductType.VIRTUAL:
+            return "∞"
+        if obj.type == ProductType.CONFIGURABLE:
+            return "—"
+        saleable = max(0, obj.saleable)
+        if saleable == 0:
+            return format_html('<span style="color:var(--error-fg)">{}</span>', saleable)
+        return saleable
+
+    @admin.display(description="on hand", ordering="on_hand")
+    def on_hand_qty(self, obj: Product):
+        return "—" if obj.type == ProductType.VIRTUAL else obj.on_hand
+
+
+class InventorySourceForm(forms.ModelForm):
+    """The address JSON edited as the usual address fields (names optional for a location)."""
+
+    address_company = forms.CharField(max_length=255, required=False, label="Company")
+    address_first_name = forms.CharField(max_length=150, required=False, label="Contact first name")
+    address_last_name = forms.CharField(max_length=150, required=False, label="Contact last name")
+    address_phone = forms.CharField(max_length=64, required=False, label="Phone")
+    address_line_1 = forms.CharField(max_length=255, required=False, label="Address line 1")
+    address_line_2 = forms.CharField(max_length=255, required=False, label="Address line 2")
+    address_city = forms.CharField(max_length=128, required=False, label="City")
+    address_zone = forms.CharField(max_length=128, required=False, label="Zone / state")
+    address_postcode = forms.CharField(max_length=32, required=False, label="Postcode")
+    address_country = forms.CharField(max_length=2, min_length=2, required=False, label="Country",
+                                      help_text="ISO 3166-1 alpha-2, e.g. US")
+
+    class Meta:
+        model = InventorySource
+        fields = ("code", "name", "priority", "active", "pickup_enabled")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        address = (self.instance.address or {}) if self.instance and self.instance.pk else {}
+        for name in ADDRESS_FIELDS:
+            self.fields[f"address_{name}"].initial = address.get(name, "")
+
+    def clean_address_country(self):
+        value = (self.cleaned_data.get("address_country") or "").strip()
+        if value and (not value.isalpha() or not value.isascii()):
+            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
+        return value.upper()
+
+    def clean(self):
+        data = super().clean()
+        address = {name: (data.get(f"address_{name}") or "").strip() for name in ADDRESS_FIELDS}
+        has_address = any(address.values())
+        if has_address or data.get("pickup_enabled"):
+            for name in ("line_1", "city", "postcode", "country"):
+                if not address[name]:
+                    self.add_error(f"address_{name}", "Required for an address (a pickup location needs one).")
+        data["address"] = address if has_address else {}
+        return data
+
+    def save(self, commit=True):
+        self.instance.address = self.cleaned_data["address"]
+        return super().save(commit=commit)
+
+
+@admin.register(InventorySource)
+class InventorySourceAdmin(admin.ModelAdmin):
+    form = InventorySourceForm
+    list_display = ("code", "name", "priority", "active", "pickup_enabled", "city", "country", "products_stocked",
+                    "units_on_hand")
+    list_filter = ("active", "pickup_enabled")
+    search_fields = ("code", "name")
+    ordering = ("priority", "id")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "priority", "active", "pickup_enabled")}),
+        ("Address", {"fields": tuple(f"address_{n}" for n in ("company", "first_name", "last_name", "phone", "line_1",
+                                                               "line_2", "city", "zone", "postcode", "country")),
+                     "description": "Required for a pickup location: customers collect their orders here."}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_products=Count("inventories"),
+                                                      n_units=Coalesce(Sum("inventories__qty"), Value(0)))
+
+    @admin.display(description="city")
+    def city(self, obj):
+        return (obj.address or {}).get("city", "")
+
+    @admin.display(description="country")
+    def country(self, obj):
+        return (obj.address or {}).get("country", "")
+
+    @admin.display(description="products", ordering="n_products")
+    def products_stocked(self, obj):
+        return obj.n_products
+
+    @admin.display(description="units on hand", ordering="n_units")
+    def units_on_hand(self, obj):
+        return obj.n_units
+
+
+class TaxRateInline(admin.TabularInline):
+    model = TaxRate
+    fields = ("country", "zone", "rate")
+    extra = 1
+
+
+@admin.register(TaxCategory)
+class TaxCategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "rate_count", "product_count")
+    search_fields = ("code", "name")
+    inlines = [TaxRateInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_rates=Count("rates", distinct=True),
+                                                      n_products=Count("products", distinct=True))
+
+    @admin.display(description="rates", ordering="n_rates")
+    def rate_count(self, obj):
+        return obj.n_rates
+
+    @admin.display(description="products", ordering="n_products")
+    def product_count(self, obj):
+        return obj.n_products
+
+
+@admin.register(Currency)
+class CurrencyAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "symbol", "rate", "enabled")
+    list_editable = ("rate", "enabled")
+    list_filter = ("enabled",)
+    search_fields = ("code", "name")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code",) if obj else ()

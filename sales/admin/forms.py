@@ -1,0 +1,82 @@
+"""Small server-rendered forms of the Create Order wizard. They check the shape of the input
+(required fields, lengths, whole numbers); every business rule is the services' to enforce."""
+
+from __future__ import annotations
+
+from django import forms
+
+from customers.models import ADDRESS_FIELDS
+
+ADDRESS_LABELS = {
+    "first_name": "First name", "last_name": "Last name", "company": "Company", "phone": "Phone",
+    "line_1": "Address line 1", "line_2": "Address line 2", "city": "City", "zone": "State / zone",
+    "postcode": "Postcode", "country": "Country",
+}
+ADDRESS_LENGTHS = {"first_name": 150, "last_name": 150, "company": 255, "phone": 64, "line_1": 255, "line_2": 255,
+                   "city": 128, "zone": 128, "postcode": 32, "country": 2}
+ADDRESS_REQUIRED = {"first_name", "last_name", "line_1", "city", "postcode", "country"}
+
+
+class AddressForm(forms.Form):
+    """The one address shape of SPEC §3, with an optional pick from the customer's address book."""
+
+    book = forms.TypedChoiceField(label="From the address book", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, book_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["book"].choices = [("", "— a new address —"), *book_choices]
+        for name in ADDRESS_FIELDS:
+            field = forms.CharField(label=ADDRESS_LABELS[name], max_length=ADDRESS_LENGTHS[name],
+                                    required=name in ADDRESS_REQUIRED)
+            field.widget.attrs["data-address-field"] = name
+            if name == "country":
+                field.min_length = 2
+                field.widget.attrs.update(size=3, placeholder="US")
+            self.fields[name] = field
+
+    def clean_country(self):
+        value = (self.cleaned_data.get("country") or "").strip()
+        if value and (not value.isalpha() or not value.isascii()):
+            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
+        return value.upper()
+
+    def address(self) -> dict[str, str]:
+        return {name: (self.cleaned_data.get(name) or "").strip() for name in ADDRESS_FIELDS}
+
+    def address_fields(self):
+        return [self[name] for name in ADDRESS_FIELDS]
+
+
+class AddressesStepForm(forms.Form):
+    SAME, OTHER, NONE = "same", "other", "none"
+    shipping_mode = forms.ChoiceField(
+        label="Shipping address", widget=forms.RadioSelect, initial=SAME,
+        choices=[(SAME, "Same as billing"), (OTHER, "A different shipping address"),
+                 (NONE, "No shipping address (the customer collects the order at a pickup location)")],
+    )
+
+
+class CustomerCreateForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    phone = forms.CharField(max_length=64, required=False)
+
+
+class QuantityForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1, max_value=1_000_000)
+
+
+class AddItemForm(QuantityForm):
+    product_id = forms.IntegerField(required=False, min_value=1)
+    sku = forms.CharField(max_length=64, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("product_id") and not (data.get("sku") or "").strip():
+            raise forms.ValidationError("Pick a product or type its SKU.")
+        return data
+
+
+class CouponForm(forms.Form):
+    code = forms.CharField(max_length=32, label="Coupon code")

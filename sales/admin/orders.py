@@ -1,0 +1,428 @@
+"""Sales → Orders: the change list, the order page, CSV export, reorder and the Create Order wizard.
+
+The change list reads only the order row (number, status, customer e-mail and name, totals,
+payment method, invoiced / shipped state are denormalised onto it), so a page is a fixed
+handful of queries at any size: session, user, payment-method lookups for the filter, the
+filtered COUNT and the page itself (`show_full_result_count = False` drops the second,
+unfiltered COUNT).
+
+The order page is read-only in this slice. Lifecycle buttons (invoice, ship, refund, cancel,
+comment, archive) are to be added to the `lifecycle_actions` block of
+templates/admin/sales/order/detail.html; `can` (sales.status.flags_compute) is already in
+its context, so each button can be shown only when the order allows it.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.html import format_html
+
+from carts.models import GATEWAY_PAYMENT_METHODS, PaymentMethod
+from config.errors import DomainError
+from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
+from sales.models import (
+    Channel,
+    Invoice,
+    Order,
+    OrderComment,
+    OrderEvent,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    Refund,
+    Shipment,
+)
+from sales.models.order import STATUS_TITLES
+from sales.services.reorder import order_reorder
+from sales.status import flags_compute
+
+# ---------------------------------------------------------------------------- list filters
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(str(s.value), STATUS_TITLES[s.value]) for s in OrderStatus]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(status=int(value))
+        return queryset
+
+
+class CreatedRangeFilter(admin.ListFilter):
+    """Created between two dates (inclusive, in the current time zone)."""
+
+    title = "date range"
+    template = "admin/sales/order/filter_date_range.html"
+    params = ("created_from", "created_to")
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.params:
+            if name in params:
+                self.used_parameters[name] = params.pop(name)[-1]
+        self.bounds: dict[str, datetime] = {}
+        for name in self.params:
+            raw = (self.used_parameters.get(name) or "").strip()
+            if not raw:
+                continue
+            day = None
+            try:
+                day = parse_date(raw)
+            except ValueError:
+                day = None
+            if day is None:
+                messages.warning(request, f"{raw!r} is not a date (YYYY-MM-DD); that bound was ignored.")
+                continue
+            moment = datetime.combine(day, time.min if name == "created_from" else time.max)
+            self.bounds[name] = timezone.make_aware(moment, timezone.get_current_timezone())
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return list(self.params)
+
+    def queryset(self, request, queryset):
+        if "created_from" in self.bounds:
+            queryset = queryset.filter(created_at__gte=self.bounds["created_from"])
+        if "created_to" in self.bounds:
+            queryset = queryset.filter(created_at__lte=self.bounds["created_to"])
+        return queryset
+
+    def choices(self, changelist):
+        hidden = [(k, v) for k, values in changelist.filter_params.items() if k not in self.params
+                  for v in values]
+        yield {
+            "from": self.used_parameters.get("created_from", ""),
+            "to": self.used_parameters.get("created_to", ""),
+            "hidden": hidden,
+            "clear_url": changelist.get_query_string(remove=list(self.params)),
+            "selected": bool(self.bounds),
+        }
+
+
+class PaymentMethodFilter(admin.SimpleListFilter):
+    title = "payment method"
+    parameter_name = "payment_method"
+
+    def lookups(self, request, model_admin):
+        return list(PaymentMethod.objects.order_by("sort_order", "id").values_list("code", "title"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(payment_method_code=self.value())
+        return queryset
+
+
+class ChannelFilter(admin.SimpleListFilter):
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        choices = list(Channel.choices)
+        # Imported orders may carry their own channel name; keep a filter on it visible.
+        current = request.GET.get(self.parameter_name)
+        if current and current not in Channel.values:
+            choices.append((current, current))
+        return choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(channel=self.value())
+        return queryset
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    """Archived orders are hidden unless asked for, as in the API (SPEC §7.3)."""
+
+    title = "archived"
+    parameter_name = "archived"
+    DEFAULT = "no"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not archived"), ("yes", "Archived only"), ("all", "All")]
+
+    def choices(self, changelist):
+        current = self.value() or self.DEFAULT
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": (changelist.get_query_string(remove=[self.parameter_name]) if lookup == self.DEFAULT
+                                 else changelist.get_query_string({self.parameter_name: lookup})),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or self.DEFAULT
+        if value == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if value == "all":
+            return queryset
+        return queryset.filter(archived_at__isnull=True)
+
+
+# ---------------------------------------------------------------------------- CSV export
+
+CSV_COLUMNS = [
+    ("number", "number"), ("created_at", "created_at"), ("status", "status"), ("channel", "channel"),
+    ("customer_name", "customer_name"), ("customer_email", "customer_email"), ("currency", "currency"),
+    ("subtotal", "subtotal"), ("discount_total", "discount_total"), ("tax_total", "tax_total"),
+    ("shipping_total", "shipping_total"), ("grand_total", "grand_total"), ("total_invoiced", "total_invoiced"),
+    ("total_refunded", "total_refunded"), ("total_canceled", "total_canceled"),
+    ("payment_method", "payment_method_code"), ("shipping_method", "shipping_method_code"),
+    ("coupon_code", "coupon_code"), ("invoice_state", "invoice_state"), ("shipment_state", "shipment_state"),
+    ("reference", "reference"), ("archived_at", "archived_at"),
+]
+_TEXT_COLUMNS = {"number", "channel", "customer_name", "customer_email", "coupon_code", "reference"}
+
+
+class _Echo:
+    """A file-like object whose write() hands the CSV line back (for streaming)."""
+
+    def write(self, value):
+        return value
+
+
+def _safe(value: str) -> str:
+    # Spreadsheet formula injection: a cell that starts like a formula is kept as text.
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def order_csv_rows(queryset):
+    writer = csv.writer(_Echo())
+    yield writer.writerow([name for name, _ in CSV_COLUMNS])
+    fields = [f for _, f in CSV_COLUMNS]
+    if not queryset.ordered:
+        queryset = queryset.order_by("-created_at", "-id")
+    for row in queryset.values_list(*fields).iterator(chunk_size=2000):
+        out = []
+        for (name, _), value in zip(CSV_COLUMNS, row, strict=True):
+            if value is None:
+                out.append("")
+            elif name == "status":
+                out.append(OrderStatus(value).label)
+            elif isinstance(value, datetime):
+                out.append(value.isoformat())
+            elif name in _TEXT_COLUMNS:
+                out.append(_safe(str(value)))
+            else:
+                out.append(str(value))
+        yield writer.writerow(out)
+
+
+def order_csv_response(queryset) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(order_csv_rows(queryset), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+    return response
+
+
+@admin.action(description="Export selected orders to CSV", permissions=["view"])
+def export_csv(modeladmin, request, queryset):
+    return order_csv_response(queryset)
+
+
+# ---------------------------------------------------------------------------- the order admin
+
+
+def order_page_queryset():
+    """Everything the order page shows, in a fixed number of queries whatever the size of the order."""
+    return (Order.objects.select_related("customer", "pickup_location", "created_by")
+            .prefetch_related(
+                Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+                Prefetch("invoices", queryset=Invoice.objects.select_related("created_by").order_by("id")),
+                Prefetch("shipments", queryset=Shipment.objects.select_related("created_by", "inventory_source")
+                         .order_by("id")),
+                Prefetch("refunds", queryset=Refund.objects.select_related("created_by").order_by("id")),
+                Prefetch("payments", queryset=Payment.objects.order_by("id")),
+                Prefetch("comments", queryset=OrderComment.objects.select_related("author")
+                         .order_by("-created_at", "-id")),
+                Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+            ))
+
+
+ADDRESS_LINES = (("first_name", "last_name"), ("company",), ("line_1",), ("line_2",), ("city", "zone", "postcode"),
+                 ("country",), ("phone",))
+
+
+def address_lines(address: dict | None) -> list[str]:
+    if not address:
+        return []
+    lines = []
+    for keys in ADDRESS_LINES:
+        text = " ".join(str(address.get(k) or "").strip() for k in keys).strip()
+        if text:
+            lines.append(text)
+    return lines
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "created_at", "customer_display", "status_badge", "grand_total_display",
+                    "payment_method_title", "invoiced_display", "shipped_display", "channel")
+    list_display_links = ("number",)
+    list_filter = (StatusFilter, "created_at", CreatedRangeFilter, PaymentMethodFilter, ChannelFilter, ArchivedFilter)
+    search_fields = ("number", "customer_email", "customer_name")
+    search_help_text = "Order number, customer e-mail or name"
+    ordering = ("-created_at", "-id")
+    list_per_page = 50
+    list_max_show_all = 200
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    actions = [export_csv]
+    change_list_template = "admin/sales/order/change_list.html"
+    detail_template = "admin/sales/order/detail.html"
+
+    class Media:
+        css = {"all": ["sales/admin/orders.css"]}
+
+    # ---- permissions: orders are created by the wizard and never deleted; the page is read-only for now
+
+    def has_add_permission(self, request):
+        return request.user.has_perm(CART_PERM) and request.user.has_perm(PLACE_PERM)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # Large JSON columns are not shown in lists; the order page reads through order_page_queryset().
+        return super().get_queryset(request).defer("billing_address", "shipping_address", "metadata", "extra",
+                                                   "source_document")
+
+    # ---- columns (all from the order row: no join, no per-row query)
+
+    @admin.display(description="customer", ordering="customer_name")
+    def customer_display(self, obj: Order):
+        if obj.customer_name:
+            return format_html('{}<br><span class="order-muted">{}</span>', obj.customer_name, obj.customer_email)
+        return obj.customer_email
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: Order):
+        return format_html('<span class="order-status order-status--{}">{}</span>', obj.status_code,
+                           obj.status_label)
+
+    @admin.display(description="grand total", ordering="grand_total")
+    def grand_total_display(self, obj: Order):
+        return f"{obj.grand_total} {obj.currency}"
+
+    @admin.display(description="invoiced", ordering="invoice_state")
+    def invoiced_display(self, obj: Order):
+        return _doc_state_badge(obj.invoice_state)
+
+    @admin.display(description="shipped", ordering="shipment_state")
+    def shipped_display(self, obj: Order):
+        if obj.fulfillment_type == "none":
+            return format_html('<span class="order-muted" title="{}">n/a</span>', "Nothing in this order ships")
+        return _doc_state_badge(obj.shipment_state)
+
+    # ---- URLs: wizard, export, reorder (before the default <object_id>/ patterns)
+
+    def get_urls(self):
+        wizard = OrderWizard(self)
+        wrap = self.admin_site.admin_view
+        custom = [
+            path("create/", wrap(wizard.start_view), name="sales_order_create"),
+            path("create/<int:cart_id>/<slug:step>/", wrap(wizard.step_view), name="sales_order_create_step"),
+            path("export.csv", wrap(self.export_view), name="sales_order_export"),
+            path("<int:order_id>/reorder/", wrap(self.reorder_view), name="sales_order_reorder"),
+        ]
+        return custom + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse("admin:sales_order_create"))
+
+    def export_view(self, request):
+        """CSV of the list as filtered on the change list (same query string), streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return order_csv_response(changelist.get_queryset(request))
+
+    def reorder_view(self, request, order_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm(CART_PERM):
+            raise PermissionDenied
+        try:
+            result = order_reorder(order_id=order_id, actor=request.user)
+        except DomainError as exc:
+            if exc.status == 404:
+                raise Http404(exc.message) from None
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:sales_order_change", args=[order_id]))
+        for skipped in result.skipped_items:
+            messages.warning(request, f"Not copied: {skipped.name} ({skipped.sku or 'no SKU'}) × {skipped.quantity}"
+                                      f" — {skipped.reason}")
+        messages.success(request, f"Draft cart {result.cart.id} created from this order; check it and place it.")
+        return HttpResponseRedirect(step_url(result.cart.id, "products"))
+
+    # ---- the order page
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        try:
+            pk = int(unquote(object_id))
+        except ValueError:
+            pk = None
+        order = order_page_queryset().filter(pk=pk).first() if pk is not None else None
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, order):
+            raise PermissionDenied
+        items = list(order.items.all())
+        events = list(order.events.all())
+        for event in events:
+            event.data_pairs = list(event.data.items()) if isinstance(event.data, dict) else []
+        can = flags_compute(items, status=order.status,
+                            gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": f"Order #{order.number}",
+            "subtitle": None,
+            "order": order,
+            "items": items,
+            "invoices": list(order.invoices.all()),
+            "shipments": list(order.shipments.all()),
+            "refunds": list(order.refunds.all()),
+            "payments": list(order.payments.all()),
+            "comments": list(order.comments.all()),
+            "events": events,
+            "billing_lines": address_lines(order.billing_address),
+            "shipping_lines": address_lines(order.shipping_address),
+            "pickup_lines": address_lines(order.pickup_location.address) if order.pickup_location_id else [],
+            "can": can,
+            "can_reorder": request.user.has_perm(CART_PERM) and order.customer_id is not None,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.detail_template, context)
+
+
+def _doc_state_badge(state: str):
+    label = {"none": "no", "partial": "partly", "full": "yes"}.get(state, state)
+    return format_html('<span class="order-doc order-doc--{}">{}</span>', state, label)
