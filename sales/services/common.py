@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from accounts.models import User
 from carts.models import GATEWAY_PAYMENT_METHODS
+from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
 from sales.errors import OrderItemNotFound
@@ -37,15 +38,24 @@ class LineAmounts:
         return self.subtotal - self.discount_amount + self.tax_amount
 
 
-def lines_resolve(items: Sequence[OrderItem], lines: Iterable[LineQty] | None, *, field: str = "items"
-                  ) -> dict[int, int] | None:
-    """Map order_item_id → quantity, refusing ids of other orders (400 order_item_not_found).
-    None means the caller gave no lines ("everything left")."""
+def lines_resolve(items: Sequence[OrderItem], lines: Iterable[LineQty] | None, *, field: str = "items",
+                  allow_empty: bool = False) -> dict[int, int] | None:
+    """Map order_item_id → quantity, refusing ids of other orders (400 order_item_not_found) and
+    quantities below 1 (400 validation_error: the API's serializers refuse them too, but admin
+    views and commands call the services directly). None means the caller gave no lines
+    ("everything left"); an empty list is refused unless ``allow_empty`` (a refund of amounts only),
+    since "invoice / ship nothing" is a malformed request, not "everything"."""
     if lines is None:
         return None
+    lines = list(lines)
+    if not lines and not allow_empty:
+        raise InvalidInput(f"{field} is empty: omit it to take everything left, or list the lines.", field=field)
     by_id = {i.id: i for i in items}
     wanted: dict[int, int] = {}
     for n, line in enumerate(lines):
+        if not isinstance(line.quantity, int) or isinstance(line.quantity, bool) or line.quantity < 1:
+            raise InvalidInput(f"Quantity must be a whole number of at least 1, not {line.quantity!r}.",
+                               field=f"{field}.{n}.quantity")
         if line.order_item_id not in by_id:
             raise OrderItemNotFound(f"Order item {line.order_item_id} is not a line of this order.",
                                     field=f"{field}.{n}.order_item_id")

@@ -62,7 +62,7 @@ class RefundPlan:
 
 def refund_plan(order: Order, items: Sequence[OrderItem], request: RefundRequest) -> RefundPlan:
     """Every check of Create Refund, in SPEC order, and the totals it would record. Writes nothing."""
-    wanted = lines_resolve(items, request.items) or {}
+    wanted = lines_resolve(items, request.items, allow_empty=True) or {}
     if order.status in _BLOCKED:
         raise OrderNotRefundable(f"Order #{order.number} cannot be refunded: {_BLOCKED[order.status]}.")
     if order.total_invoiced <= ZERO and not any(i.qty_invoiced for i in items):
