@@ -327,6 +327,13 @@ def test_malformed_bodies(api, body):
         assert_error(post(api, order.id, body), 400, "validation_error")
 
 
+def test_empty_items_list_is_invalid(api):
+    """``items: []`` is neither "everything" (omit items for that) nor anything to bill."""
+    order = order_with((product(), 2))
+    with nothing_written(api, order.id):
+        assert_error(post(api, order.id, {"items": []}), 400, "validation_error", field="items")
+
+
 def test_same_line_twice_is_invalid(api):
     order = order_with((product(), 2))
     item = items_of(order)[0]
