@@ -119,6 +119,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Order Desk <orders@ex
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
 STORE_COUNTRY = os.environ.get("STORE_COUNTRY", "US")
 STORE_NAME = os.environ.get("STORE_NAME", "Order Desk Demo Store")
+# Absolute base of links sent to customers (checkout pages, e-mails).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 # Login throttling (SPEC §2).
 LOGIN_MAX_FAILURES_PER_EMAIL = 5

@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.fields import IdConverter
+from sales.checkout_views import checkout_page
 
 register_converter(IdConverter, "id")
 
@@ -12,6 +13,7 @@ handler500 = "config.errors.api_server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/admin/", include("config.api_urls")),
+    path("checkout/<str:token>/", checkout_page, name="checkout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -1,5 +1,7 @@
 """Document shapes (SPEC §5) and the lifecycle request bodies."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
@@ -40,9 +42,9 @@ class ShipmentInSerializer(serializers.Serializer):
 
 class RefundInSerializer(serializers.Serializer):
     items = LineQtyInSerializer(many=True, required=False, default=list)
-    shipping_amount = MoneyField(min_value=0, required=False, default="0.00")
-    adjustment_refund = MoneyField(min_value=0, required=False, default="0.00")
-    adjustment_fee = MoneyField(min_value=0, required=False, default="0.00")
+    shipping_amount = MoneyField(min_value=0, required=False, default=Decimal("0.00"))
+    adjustment_refund = MoneyField(min_value=0, required=False, default=Decimal("0.00"))
+    adjustment_fee = MoneyField(min_value=0, required=False, default=Decimal("0.00"))
     return_to_stock = serializers.BooleanField(required=False, default=False)
 
     def validate(self, attrs):

@@ -40,6 +40,7 @@ from sales.services.archiving import order_archive, order_restore, orders_archiv
 from sales.services.canceling import order_cancel
 from sales.services.comments import comment_add
 from sales.services.common import LineQty
+from sales.services.direct import DirectItem, DirectOrderRequest, order_create_direct
 from sales.services.dry_run import dry_run_execute
 from sales.services.editing import EditLine, order_edit
 from sales.services.fraud import order_clear_fraud
@@ -49,6 +50,7 @@ from sales.services.refunding import RefundRequest, refund_create, refund_previe
 from sales.services.reorder import order_reorder
 from sales.services.shipping import shipment_create
 
+from .direct import DirectOrderInSerializer
 from .filters import OrderFilter
 from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListSerializer, ReorderResponseSerializer
 
@@ -102,10 +104,32 @@ class OrderListView(generics.ListAPIView):
     queryset = Order.objects.all()
     serializer_class = OrderListSerializer
     filterset_class = OrderFilter
-    required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"]}
+    required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"], "POST": ["sales.place_order"]}
 
     def get_queryset(self):
         return order_list_queryset()
+
+    @extend_schema(
+        operation_id="orders_create_direct",
+        summary="Create an order in one call (line items or a product-less cost); paylink orders get a checkout_url",
+        request=DirectOrderInSerializer,
+        responses={201: OrderDetailSerializer, **error_responses(400, 409, codes={
+            400: ["customer_not_found", "product_not_found", "variant_required", "currency_not_supported",
+                  "inventory_source_not_found"],
+            409: ["product_out_of_stock", "product_disabled", "product_type_not_allowed", "coupon_not_applicable",
+                  "payment_method_not_available", "shipping_method_not_available"]})},
+    )
+    def post(self, request):
+        data = DirectOrderInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        extra = {k: v.pop(k) for k in ("affiliate_code", "return_url", "ip", "user_agent", "country") if v.get(k)}
+        items = [DirectItem(**x) for x in v.pop("items", None) or []]
+        order = order_create_direct(request=DirectOrderRequest(items=items, extra=extra, **{
+            k: v[k] for k in ("email", "cost", "description", "customer_id", "payment_method", "coupon_code",
+                              "billing_address", "shipping_address", "shipping_method", "currency", "metadata",
+                              "send_receipt") if k in v}), actor=request.user)
+        return order_response(order.id, status.HTTP_201_CREATED)
 
     @extend_schema(operation_id="orders_archive_matching",
                    summary="Archive every order matching the list filters (no filter needs ?confirm=all)",

@@ -44,7 +44,11 @@ def _check_products_still_saleable(items, products) -> None:
             raise ProductTypeNotAllowed(f"{product.name} ({product.sku}) cannot be ordered by staff.")
 
 
-def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMIN) -> Order:
+def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMIN, direct: bool = False,
+                extra: dict | None = None, metadata: dict | None = None) -> Order:
+    """Place a cart. ``direct`` (the one-call create of SPEC §7.1) lets the billing address,
+    shipping address and shipping method be left out: the order then carries no shipping
+    charge and the merchant arranges delivery."""
     with transaction.atomic():
         cart = (Cart.objects.select_for_update(of=("self",))
                 .select_related("customer", "shipping_method", "payment_method", "pickup_location", "coupon")
@@ -56,20 +60,20 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
         items = list(cart.items.select_related("product").order_by("id"))
         if not items:
             raise CartEmpty("The cart has no items: add at least one product before placing it.")
-        if not cart.billing_address:
+        if not cart.billing_address and not direct:
             raise AddressRequired("A billing address is required.", field="billing_address")
         ships = cart_has_shippable(items)
         pickup = ships and cart.shipping_method_id is not None and cart.shipping_method.code == "pickup"
-        if ships and not pickup and not cart.shipping_address:
+        if ships and not pickup and not cart.shipping_address and not (direct and cart.shipping_method_id is None):
             raise AddressRequired("A shipping address is required: the cart holds items that ship.",
                                   field="shipping_address")
-        if ships and cart.shipping_method_id is None:
+        if ships and cart.shipping_method_id is None and not direct:
             raise ShippingMethodRequired()
         if cart.payment_method_id is None:
             raise PaymentMethodRequired()
         if not cart.payment_method.enabled:
             raise PaymentMethodNotAvailable(f"{cart.payment_method.title} has been disabled; choose another.")
-        if ships:
+        if ships and cart.shipping_method_id is not None:
             available = {o.code: o for o in shipping_options(cart, items)}
             option = available.get(cart.shipping_method.code)
             if option is None or (pickup and all(loc.id != cart.pickup_location_id for loc in option.locations)):
@@ -89,7 +93,8 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
         if coupon is not None:
             coupon_check(coupon, code=coupon.code, customer_id=cart.customer_id, subtotal=cart.subtotal,
                          rate=cart.exchange_rate)
-        order = _order_from_cart(cart, items, ships=ships, pickup=pickup, actor=actor, channel=channel)
+        order = _order_from_cart(cart, items, ships=ships, pickup=pickup, actor=actor, channel=channel,
+                                 extra=extra or {}, metadata=metadata or {})
         if coupon is not None:
             Coupon.objects.filter(id=coupon.id).update(times_used=F("times_used") + 1)
             CouponUsage.objects.create(coupon=coupon, customer_id=cart.customer_id, order_id=order.id)
@@ -117,7 +122,8 @@ def checkout_url_for(order: Order) -> str | None:
     return f"{base}/checkout/{order.checkout_token}/"
 
 
-def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: User | None, channel: str) -> Order:
+def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: User | None, channel: str,
+                     extra: dict, metadata: dict) -> Order:
     customer = cart.customer
     gateway = cart.payment_method.code in GATEWAY_PAYMENT_METHODS
     order = Order.objects.create(
@@ -135,8 +141,8 @@ def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: Use
         fulfillment_type=(FulfillmentType.PICKUP if pickup else FulfillmentType.SHIPPING if ships
                           else FulfillmentType.NONE),
         pickup_location=cart.pickup_location if pickup else None,
-        shipping_method_code=cart.shipping_method.code if ships else "",
-        shipping_method_title=cart.shipping_method.title if ships else "",
+        shipping_method_code=cart.shipping_method.code if ships and cart.shipping_method_id else "",
+        shipping_method_title=cart.shipping_method.title if ships and cart.shipping_method_id else "",
         payment_method_code=cart.payment_method.code,
         payment_method_title=cart.payment_method.title,
         coupon=cart.coupon,
@@ -149,6 +155,8 @@ def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: Use
         cart=cart,
         checkout_token=checkout_token_new() if gateway else None,
         created_by=actor,
+        extra=extra,
+        metadata=metadata,
     )
     OrderItem.objects.bulk_create([
         OrderItem(order=order, product=i.product, sku=i.product.sku, name=i.product.name, type=i.product.type,

@@ -1,0 +1,76 @@
+"""Hosted checkout (SPEC §7.1): the customer pays a gateway order at /checkout/<token>/.
+
+Payment goes through a provider interface; the built-in ``test`` provider captures at once.
+A capture invoices the order (the only way a gateway order is invoiced) and sends the receipt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from django.db import transaction
+
+from config.errors import Conflict, NotFound
+from sales.locks import order_items_lock, order_lock
+from sales.models import EventType, Invoice, Order, OrderStatus
+from sales.services.common import event_record, is_gateway
+from sales.services.invoicing import invoice_apply, invoice_plan
+
+
+@dataclass(frozen=True)
+class Capture:
+    reference: str
+    amount: Decimal
+
+
+class PaymentProvider(Protocol):
+    code: str
+
+    def capture(self, *, order: Order, amount: Decimal) -> Capture: ...
+
+
+class TestProvider:
+    """Captures immediately; for development and tests."""
+
+    code = "test"
+
+    def capture(self, *, order: Order, amount: Decimal) -> Capture:
+        return Capture(reference=f"test_{uuid.uuid4().hex[:16]}", amount=amount)
+
+
+PROVIDERS: dict[str, PaymentProvider] = {"test": TestProvider()}
+
+
+class OrderAlreadyPaid(Conflict):
+    code = "order_already_paid"
+    default_message = "This order has already been paid."
+
+
+def order_for_checkout(token: str) -> Order:
+    order = Order.objects.filter(checkout_token=token).prefetch_related("items").first()
+    if order is None:
+        raise NotFound("No order for this checkout link.")
+    return order
+
+
+def checkout_pay(*, token: str, provider: str = "test") -> Invoice:
+    with transaction.atomic():
+        found = Order.objects.filter(checkout_token=token).values_list("id", flat=True).first()
+        if found is None:
+            raise NotFound("No order for this checkout link.")
+        order = order_lock(found)
+        if order.payment_captured:
+            raise OrderAlreadyPaid(f"Order #{order.number} has already been paid.")
+        if order.status in (OrderStatus.CANCELED, OrderStatus.CLOSED, OrderStatus.FRAUD) or not is_gateway(order):
+            raise Conflict(f"Order #{order.number} cannot be paid here.", code="order_not_payable")
+        items = order_items_lock(order)
+        plan = invoice_plan(order, items, None, skip_gateway_check=True)
+        capture = PROVIDERS[provider].capture(order=order, amount=plan.totals["grand_total"])
+        invoice = invoice_apply(order, items, plan, actor=None, payment_reference=capture.reference,
+                                notify=bool(order.extra.get("send_receipt", True)))
+        event_record(order, EventType.PAYMENT_CAPTURED, None, provider=provider, reference=capture.reference,
+                     amount=str(capture.amount), invoice_id=invoice.id)
+    return invoice
