@@ -36,6 +36,7 @@ urlpatterns = [
     path("coupons/<id:pk>", carts.CouponDetailView.as_view(), name="coupon-detail"),
     # orders
     path("orders", sales.OrderListView.as_view(), name="order-list"),
+    path("orders/export.csv", sales.OrderExportView.as_view(), name="order-export"),
     path("orders/count", sales.OrderCountView.as_view(), name="order-count"),
     path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
     path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),

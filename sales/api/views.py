@@ -1,8 +1,10 @@
 from dataclasses import asdict
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, status
 from rest_framework import serializers as s
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -142,6 +144,21 @@ class OrderListView(generics.ListAPIView):
                                code="confirmation_required", field="confirm")
         queryset = self.filter_queryset(self.get_queryset())
         return Response({"archived": orders_archive_matching(queryset=queryset, actor=request.user)})
+
+
+class OrderExportView(APIView):
+    required_perms = ORDER_VIEW
+
+    @extend_schema(summary="Stream the filtered order list as CSV (same filters as the list; constant memory)",
+                   parameters=[OpenApiParameter(name, str, OpenApiParameter.QUERY) for name in OrderFilter.base_filters],
+                   responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(400)})
+    def get(self, request):
+        from sales.admin.orders import order_csv_response
+
+        filterset = OrderFilter(request.query_params, queryset=Order.objects.all(), request=request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return order_csv_response(filterset.qs)
 
 
 class OrderDetailView(APIView):
