@@ -11,6 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from catalog.services.stock import lock_products, stock_release, stock_return
+from config.errors import InvalidInput
 from config.money import ZERO, q2
 from sales.errors import OrderNotRefundable, RefundEmpty, RefundExceedsRefundable
 from sales.locks import order_items_lock, order_lock
@@ -63,6 +64,9 @@ class RefundPlan:
 def refund_plan(order: Order, items: Sequence[OrderItem], request: RefundRequest) -> RefundPlan:
     """Every check of Create Refund, in SPEC order, and the totals it would record. Writes nothing."""
     wanted = lines_resolve(items, request.items, allow_empty=True) or {}
+    for name in ("shipping_amount", "adjustment_refund", "adjustment_fee"):
+        if getattr(request, name) < ZERO:
+            raise InvalidInput(f"{name} must be 0.00 or more, not {getattr(request, name)}.", field=name)
     if order.status in _BLOCKED:
         raise OrderNotRefundable(f"Order #{order.number} cannot be refunded: {_BLOCKED[order.status]}.")
     if order.total_invoiced <= ZERO and not any(i.qty_invoiced for i in items):
