@@ -24,3 +24,31 @@ def ready_cart(*lines, customer=None, shipping="flatrate", payment="cashondelive
         cart_services.cart_coupon_apply(cart_id=cart.id, code=coupon)
     cart.refresh_from_db()
     return cart
+
+
+# ---------------------------------------------------------------- API-level helpers
+
+
+def cart_view(api, cart_id) -> dict:
+    """The cart as the API shows it (GET), every field."""
+    r = api.get(f"/api/admin/carts/{cart_id}")
+    assert r.status_code == 200, r.content
+    return r.json()
+
+
+def assert_refused(r, status: int, code: str, field: str | None = None) -> dict:
+    """A refusal in the one error shape, with the expected status and code."""
+    assert r.status_code == status, (r.status_code, r.content)
+    body = r.json()
+    assert set(body) == {"code", "message", "errors"}, body
+    assert body["code"] == code, body
+    assert body["message"], body
+    if field is not None:
+        assert field in [e["field"] for e in body["errors"]], body
+    return body
+
+
+def assert_cart_unchanged(api, cart_id, before: dict) -> None:
+    """Re-read the cart: items, quantities, totals, methods, coupon all as they were."""
+    after = cart_view(api, cart_id)
+    assert after == before
