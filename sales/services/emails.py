@@ -8,7 +8,8 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def _send(order_id: int, kind: str, context_extra: dict) -> None:
         return
     context = {"order": order, "items": list(order.items.all()), "store_name": settings.STORE_NAME, **context_extra}
     subject = SUBJECTS[kind].format(number=order.number, doc=context_extra.get("document_number", ""))
-    body = render_to_string(f"emails/{kind}.txt", context)
+    body = render_text(f"emails/{kind}.txt", context)
     message = EmailMultiAlternatives(subject=subject, body=body, to=[order.customer_email])
     try:
         message.send()
@@ -39,6 +40,13 @@ def _send(order_id: int, kind: str, context_extra: dict) -> None:
         return
     OrderEvent.objects.create(order=order, type=EventType.EMAIL_SENT,
                               data={"kind": kind, "to": order.customer_email, "subject": subject})
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Render a plain-text template with autoescaping off: a text e-mail must show ``O'Brien & Co``,
+    not ``O&#x27;Brien &amp; Co`` (render_to_string would HTML-escape every variable)."""
+    template = get_template(template_name)
+    return template.template.render(Context(context, autoescape=False))
 
 
 def email_after_commit(*, order_id: int, kind: str, **context_extra) -> None:
