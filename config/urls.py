@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.errors import api_not_found
 from config.fields import IdConverter
 from sales.checkout_views import checkout_page
 
@@ -16,4 +17,6 @@ urlpatterns = [
     path("checkout/<str:token>/", checkout_page, name="checkout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Unknown paths under /api/ answer JSON 404 even with DEBUG on.
+    re_path(r"^api/", api_not_found),
 ]
