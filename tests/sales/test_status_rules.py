@@ -1,0 +1,293 @@
+"""Status rules (SPEC §5), exhaustively on the pure functions of ``sales.status``, then the fraud
+flag through the API: every action refused with its own code, clear-fraud restoring the
+computed status.
+
+The oracle below is written from the SPEC's words ("every unit canceled", "every unit refunded
+or canceled"), per item, independently of the implementation (which sums quantities).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+
+from sales import status as rules
+from sales.models import OrderStatus
+from tests.sales.lifecycle_support import (  # noqa: F401 - fast_passwords is a fixture
+    assert_error,
+    default_source,
+    fast_passwords,
+    fraud_order,
+    invoice_all,
+    items_of,
+    nothing_written,
+    order_with,
+    product,
+    reload,
+    set_status,
+)
+
+ALL_STATUSES = list(range(1, 8))
+PAYMENTS = [(False, False), (True, False), (True, True)]  # (gateway method, payment captured)
+
+
+@dataclass(frozen=True)
+class Item:
+    qty_ordered: int
+    qty_invoiced: int = 0
+    qty_shipped: int = 0
+    qty_refunded: int = 0
+    qty_canceled: int = 0
+    is_shippable: bool = True
+
+
+def item_states(max_qty: int) -> list[Item]:
+    """Every item the database constraints allow (SPEC §5 'Always …'), up to max_qty units."""
+    out = []
+    for n in range(1, max_qty + 1):
+        for shippable in (True, False):
+            for inv, can in itertools.product(range(n + 1), repeat=2):
+                if inv + can > n:
+                    continue
+                for shp in range(n - can + 1) if shippable else (0,):
+                    for ref in range(inv + 1):
+                        out.append(Item(n, inv, shp, ref, can, shippable))
+    return out
+
+
+SINGLE = item_states(3)
+PAIRS = list(itertools.product(item_states(2), repeat=2))
+
+
+# ---------------------------------------------------------------- the oracle, from the SPEC text
+
+def to_invoice(i: Item) -> int:
+    return i.qty_ordered - i.qty_invoiced - i.qty_canceled
+
+
+def to_ship(i: Item) -> int:
+    return max(0, i.qty_ordered - i.qty_shipped - i.qty_refunded - i.qty_canceled) if i.is_shippable else 0
+
+
+def to_refund(i: Item) -> int:
+    return i.qty_invoiced - i.qty_refunded
+
+
+def to_cancel(i: Item) -> int:
+    return min(to_invoice(i), to_ship(i)) if i.is_shippable else to_invoice(i)
+
+
+def expected_status(items, current, gateway, captured) -> int:
+    if current == 7:
+        return 7  # 1. fraud stays fraud
+    if all(i.qty_canceled == i.qty_ordered for i in items):
+        return 5  # 2. every unit canceled
+    if all(i.qty_refunded + i.qty_canceled == i.qty_ordered for i in items) and any(i.qty_refunded for i in items):
+        return 6  # 3. every unit refunded or canceled, something refunded
+    if all(to_invoice(i) == 0 and to_ship(i) == 0 for i in items):
+        return 4  # 4. nothing left to invoice or ship
+    if any(i.qty_invoiced or i.qty_shipped or i.qty_refunded or i.qty_canceled for i in items):
+        return 3  # 5. anything happened
+    return 2 if gateway and not captured else 1  # 6.
+
+
+def expected_flags(items, status, gateway) -> rules.Flags:
+    blocked = status in (5, 6, 7)
+    return rules.Flags(
+        invoice=not blocked and not gateway and any(to_invoice(i) > 0 for i in items),
+        ship=not blocked and any(to_ship(i) > 0 for i in items),
+        refund=not blocked and any(to_refund(i) > 0 for i in items),
+        cancel=not blocked and any(to_cancel(i) > 0 for i in items),
+    )
+
+
+# ---------------------------------------------------------------- exhaustive checks
+
+def test_state_space_is_what_we_think():
+    assert len(SINGLE) == 131 and len(PAIRS) == 46 ** 2
+    for i in SINGLE:
+        assert 0 <= i.qty_invoiced + i.qty_canceled <= i.qty_ordered
+        assert i.qty_shipped + i.qty_canceled <= i.qty_ordered
+        assert i.qty_refunded <= i.qty_invoiced
+
+
+def test_derived_quantities_exhaustively():
+    for i in SINGLE:
+        assert rules.qty_to_invoice(i) == to_invoice(i), i
+        assert rules.qty_to_ship(i) == to_ship(i), i
+        assert rules.qty_to_refund(i) == to_refund(i), i
+        assert rules.qty_to_cancel(i) == to_cancel(i), i
+        assert 0 <= rules.qty_to_cancel(i) <= rules.qty_to_invoice(i)
+
+
+def test_model_properties_agree_with_the_pure_functions():
+    from sales.models import OrderItem
+
+    for i in SINGLE:
+        row = OrderItem(qty_ordered=i.qty_ordered, qty_invoiced=i.qty_invoiced, qty_shipped=i.qty_shipped,
+                        qty_refunded=i.qty_refunded, qty_canceled=i.qty_canceled, is_shippable=i.is_shippable)
+        assert (row.qty_to_invoice, row.qty_to_ship, row.qty_to_refund, row.qty_to_cancel) == (
+            to_invoice(i), to_ship(i), to_refund(i), to_cancel(i)), i
+
+
+@pytest.mark.parametrize("current", ALL_STATUSES)
+def test_status_compute_single_item_exhaustively(current):
+    for i, (gateway, captured) in itertools.product(SINGLE, PAYMENTS):
+        got = rules.status_compute([i], current=current, gateway_payment=gateway, payment_captured=captured)
+        assert got == expected_status([i], current, gateway, captured), (i, current, gateway, captured)
+
+
+@pytest.mark.parametrize("current", ALL_STATUSES)
+def test_status_compute_two_items_exhaustively(current):
+    for (a, b), (gateway, captured) in itertools.product(PAIRS, PAYMENTS):
+        got = rules.status_compute([a, b], current=current, gateway_payment=gateway, payment_captured=captured)
+        assert got == expected_status([a, b], current, gateway, captured), (a, b, current, gateway, captured)
+
+
+def test_flags_exhaustively():
+    for (a, b), status, gateway in itertools.product(PAIRS, ALL_STATUSES, (False, True)):
+        assert rules.flags_compute([a, b], status=status, gateway_payment=gateway) == \
+            expected_flags([a, b], status, gateway), (a, b, status, gateway)
+
+
+def test_status_is_never_stuck_on_a_stale_value():
+    """Only fraud is sticky: any other stored status is recomputed from the quantities."""
+    fresh = Item(2)
+    for current in range(1, 7):
+        assert rules.status_compute([fresh], current=current, gateway_payment=False, payment_captured=False) == 1
+
+
+# ---------------------------------------------------------------- the table, readable
+
+I = Item  # noqa: E741 - short for the table
+TABLE = [
+    ("new order", [I(2)], False, False, "pending"),
+    ("new gateway order", [I(2)], True, False, "pending_payment"),
+    ("gateway order with payment captured", [I(2)], True, True, "pending"),
+    ("partly invoiced", [I(2, 1)], False, False, "processing"),
+    ("gateway order partly invoiced", [I(2, 1)], True, False, "processing"),
+    ("shipped before invoicing", [I(2, 0, 2)], False, False, "processing"),
+    ("invoiced, not shipped", [I(2, 2)], False, False, "processing"),
+    ("invoiced and shipped", [I(2, 2, 2)], False, False, "completed"),
+    ("virtual, invoiced", [I(1, 1, 0, 0, 0, False)], False, False, "completed"),
+    ("virtual, not invoiced", [I(1, 0, 0, 0, 0, False)], False, False, "pending"),
+    ("all canceled", [I(2, 0, 0, 0, 2), I(1, 0, 0, 0, 1)], False, False, "canceled"),
+    ("one line canceled, other untouched", [I(2, 0, 0, 0, 2), I(1)], False, False, "processing"),
+    ("part invoiced, rest canceled, not shipped", [I(3, 1, 0, 0, 2)], False, False, "processing"),
+    ("part invoiced and shipped, rest canceled", [I(3, 1, 1, 0, 2)], False, False, "completed"),
+    ("all refunded", [I(2, 2, 0, 2)], False, False, "closed"),
+    ("all refunded after shipping", [I(2, 2, 2, 2)], False, False, "closed"),
+    ("refunded + canceled covers every unit", [I(3, 1, 0, 1, 2)], False, False, "closed"),
+    ("part refunded, rest shipped", [I(2, 2, 1, 1)], False, False, "completed"),
+    ("part refunded, rest to ship", [I(3, 3, 1, 1)], False, False, "processing"),
+    ("every line refunded but one unit", [I(2, 2, 2, 2), I(2, 2, 2, 1)], False, False, "completed"),
+    ("fully canceled beats closed", [I(1, 0, 0, 0, 1)], False, False, "canceled"),
+]
+
+
+@pytest.mark.parametrize(("name", "items", "gateway", "captured", "status"), TABLE, ids=[t[0] for t in TABLE])
+def test_status_table(name, items, gateway, captured, status):
+    code = OrderStatus(rules.status_compute(items, current=1, gateway_payment=gateway, payment_captured=captured))
+    assert code.label == status
+    assert rules.status_compute(items, current=7, gateway_payment=gateway, payment_captured=captured) == 7
+
+
+@pytest.mark.parametrize(("done", "total", "state"), [(0, 0, "none"), (0, 3, "none"), (1, 3, "partial"),
+                                                      (3, 3, "full"), (4, 3, "full")])
+def test_doc_state(done, total, state):
+    assert rules.doc_state(done, total) == state
+
+
+# ---------------------------------------------------------------- fraud, through the API
+
+
+
+def _actions(order, item_id):
+    return [
+        ("invoices", {}, "order_not_invoiceable"),
+        ("shipments", {"inventory_source_id": default_source().id}, "order_not_shippable"),
+        ("refunds", {"items": [{"order_item_id": item_id, "quantity": 1}]}, "order_not_refundable"),
+        ("refunds/preview", {"items": [{"order_item_id": item_id, "quantity": 1}]}, "order_not_refundable"),
+        ("cancel", None, "order_not_cancelable"),
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+def test_fraud_refuses_every_action_with_its_code(api):
+    a, b = product(stock=5), product(stock=5)
+    order = order_with((a, 2), (b, 2))
+    ia = items_of(order)[0]
+    from sales.services.common import LineQty
+    from sales.services.invoicing import invoice_create
+
+    invoice_create(order_id=order.id, items=[LineQty(ia.id, 1)], actor=None)  # something to refund, ship, cancel
+    set_status(order, OrderStatus.FRAUD)
+    d = api.get(f"/api/admin/orders/{order.id}").json()
+    assert d["status"] == "fraud" and d["status_id"] == 7
+    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False}
+    for path, body, code in _actions(order, ia.id):
+        with nothing_written(api, order.id):
+            assert_error(api.post(f"/api/admin/orders/{order.id}/{path}", body, format="json"), 409, code,
+                         says="fraud")
+    r = api.post(f"/api/admin/orders/{order.id}/comments", {"comment": "checking with the bank"}, format="json")
+    assert r.status_code == 201 and reload(order).status == OrderStatus.FRAUD
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+@pytest.mark.parametrize(("setup", "after"), [
+    ("new", "pending"), ("gateway", "pending_payment"), ("partly_invoiced", "processing"),
+    ("invoiced_and_shipped", "completed"),
+])
+def test_clear_fraud_restores_the_computed_status(api, admin_user, setup, after):
+    p = product(stock=5)
+    order = order_with((p, 2), payment="paypal_standard" if setup == "gateway" else "cashondelivery")
+    line = items_of(order)[0]
+    if setup == "partly_invoiced":
+        from sales.services.common import LineQty
+        from sales.services.invoicing import invoice_create
+
+        invoice_create(order_id=order.id, items=[LineQty(line.id, 1)], actor=None)
+    if setup == "invoiced_and_shipped":
+        invoice_all(order)
+        api.post(f"/api/admin/orders/{order.id}/shipments", {"inventory_source_id": default_source().id},
+                 format="json")
+    set_status(order, OrderStatus.FRAUD)
+    r = api.post(f"/api/admin/orders/{order.id}/clear-fraud")
+    assert r.status_code == 200, r.json()
+    assert r.json()["status"] == after and r.json()["id"] == order.id
+    assert reload(order).status == OrderStatus[after.upper()]
+    events = [e for e in api.get(f"/api/admin/orders/{order.id}/history").json() if e["type"] == "fraud_cleared"]
+    assert len(events) == 1 and events[0]["actor"]["id"] == admin_user.id
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+def test_fraud_keeps_stock_reserved_until_cleared_and_canceled(api):
+    from catalog.models import Product
+
+    p = product(stock=5)
+    order = fraud_order((p, 2))
+    assert Product.objects.get(id=p.id).qty_reserved == 2
+    assert api.post(f"/api/admin/orders/{order.id}/cancel").status_code == 409
+    assert Product.objects.get(id=p.id).qty_reserved == 2
+    assert api.post(f"/api/admin/orders/{order.id}/clear-fraud").status_code == 200
+    assert api.post(f"/api/admin/orders/{order.id}/cancel").json()["status"] == "canceled"
+    assert Product.objects.get(id=p.id).qty_reserved == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+def test_clear_fraud_refusals(api, staff_api):
+    order = order_with((product(), 1))
+    with nothing_written(api, order.id):
+        assert_error(api.post(f"/api/admin/orders/{order.id}/clear-fraud"), 409, "order_not_fraud")
+    flagged = fraud_order()
+    for client in (staff_api(), staff_api("sales.view_order", "sales.change_order", "sales.cancel_order")):
+        with nothing_written(api, flagged.id):
+            assert_error(client.post(f"/api/admin/orders/{flagged.id}/clear-fraud"), 403, "permission_denied")
+    assert_error(api.post("/api/admin/orders/987654321/clear-fraud"), 404, "not_found")
+    assert staff_api("sales.clear_fraud").post(f"/api/admin/orders/{flagged.id}/clear-fraud").status_code == 200
