@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -59,7 +60,7 @@ def step_url(cart_id: int, slug: str, **query) -> str:
 def _form_errors_text(form) -> str:
     parts = []
     for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields and form.fields[name].label else name
+        label = form[name].label if name in form.fields else name
         text = " ".join(str(e) for e in errors)
         parts.append(text if name == "__all__" else f"{label}: {text}")
     return " ".join(parts)
@@ -182,7 +183,7 @@ class OrderWizard:
         return self.render(request, "customer", {
             "q": q, "results": list(results), "searched": bool(q or customer_id), "new_form": new_form,
             "currencies": currencies, "drafts": list(drafts),
-            "selected_currency": request.POST.get("currency") or "",
+            "selected_currency": request.POST.get("currency") or settings.BASE_CURRENCY,
             "can_add_customer": request.user.has_perm("customers.add_customer"),
         })
 

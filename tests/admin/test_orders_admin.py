@@ -142,7 +142,8 @@ def test_order_page_shows_everything(admin_client):
     r = admin_client.get(reverse("admin:sales_order_change", args=[order.pk]))
     body = r.content.decode()
     assert r.status_code == 200
-    for text in (f"Order #{order.number}", "CUP-1", "Cup", "To invoice", "To ship", "To refund", "To cancel",
+    for text in (f"Order #{order.number}", "CUP-1", "Cup", "Quantity", "Left to",
+                 "qty_to_invoice", "qty_to_ship", "qty_to_refund", "qty_to_cancel",
                  "Grand total", "30.00 USD", "Due (still to bill)", "Billing address", "1 Main St",
                  "Shipping address", "Flat rate", "Cash on delivery", "No invoices yet", "No shipments yet",
                  "No refunds yet", "Placed", "Reorder", 'id="order-actions"'):
