@@ -75,8 +75,9 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
 
 def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *, actor: User | None,
                   payment_method: str | None = None, payment_reference: str | None = None,
-                  notify: bool = True) -> Invoice:
-    """Write the invoice the plan describes. Caller holds the order lock."""
+                  notify: bool = True, record_payment: bool = True) -> Invoice:
+    """Write the invoice the plan describes. Caller holds the order lock. ``record_payment=False``
+    when the caller records the payments itself (an imported order's payments are its records)."""
     by_id = {i.id: i for i in items}
     for line in plan.lines:
         item = by_id[line.order_item_id]
@@ -93,9 +94,10 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
         InvoiceItem(invoice=invoice, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
                     price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,
                     total=x.total) for x in plan.lines])
-    Payment.objects.create(order=order, method=payment_method or order.payment_method_code,
-                           amount=totals["grand_total"], state="captured",
-                           reference=payment_reference or str(uuid.uuid4()))
+    if record_payment:
+        Payment.objects.create(order=order, method=payment_method or order.payment_method_code,
+                               amount=totals["grand_total"], state="captured",
+                               reference=payment_reference or str(uuid.uuid4()))
     order.total_invoiced += totals["grand_total"]
     order.shipping_invoiced += plan.shipping
     order.payment_captured = True
