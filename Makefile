@@ -8,8 +8,12 @@ DEMO_ORDERS ?= 120
 
 .PHONY: run test install lint migrate demo test-postgres bench clean
 
+# Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
+# the virtualenv without pip and install pip into it with the system's pip.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 or python3 on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "venv has no ensurepip: bootstrapping pip from $(PYTHON) -m pip"; \
+	  $(PYTHON) -m venv --without-pip $(VENV) && $(PYTHON) -m pip --python $(BIN)/python install -q pip; }
 
 $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
