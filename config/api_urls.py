@@ -8,6 +8,7 @@ from catalog.api import views as catalog
 from customers.api import views as customers
 from sales.api import document_views as documents
 from sales.api import views as sales
+from sales.api.importing import OrderImportView
 
 urlpatterns = [
     path("login", LoginView.as_view(), name="login"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("orders/export.csv", sales.OrderExportView.as_view(), name="order-export"),
     path("orders/count", sales.OrderCountView.as_view(), name="order-count"),
     path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
+    path("orders/import", OrderImportView.as_view(), name="order-import"),
     path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<id:order_id>/restore", sales.OrderRestoreView.as_view(), name="order-restore"),
     path("orders/<id:order_id>/reorder", sales.OrderReorderView.as_view(), name="order-reorder"),
