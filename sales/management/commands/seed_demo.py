@@ -1,60 +1,347 @@
-"""Demo data: catalog, stock at two sources, customers, coupons, and N orders placed through
-the real services (so every order obeys every rule)."""
+"""Demo data: catalog, stock at two sources, customers, coupons, and N orders in every status.
+
+Orders are *planned* in memory and *written* in bulk, batch by batch (one transaction per
+batch, a tqdm progress bar over orders): 100,000 orders with their items, invoices,
+shipments, refunds, payments, coupon uses and history take about a minute on SQLite.
+
+Every order obeys the rules exactly as if the services had made it, because the planning
+calls the same pure functions the services call, on in-memory stand-ins for the rows:
+
+- prices, discounts, tax and totals: ``carts.pricing.compute_totals`` (with the currency
+  conversion, coupon terms and tax rates the cart uses);
+- invoices: ``sales.services.invoicing.invoice_plan`` (so ``amounts_for_billing``: pro rata,
+  the last invoice of a line takes what is left, shipping on the first invoice);
+- refunds: ``sales.services.refunding.refund_plan`` (``amounts_for_refund`` and every limit);
+- cancels: ``sales.services.canceling.cancel_check`` and ``amounts_for_billing``;
+- status and the invoiced / shipped columns: ``sales.services.common.order_refresh_state``
+  (``sales.status.status_compute``).
+
+Stock moves like the services move it: placing reserves ``qty_to_ship`` of stocked items,
+a shipment takes its units from the source it ships from and releases their reservation,
+a refund releases the reservation of unshipped units first (and, with ``return_to_stock``,
+puts shipped units back at the source of the item's latest shipment), a cancel releases
+what it cancels. When a source would run short the planner books a goods receipt first
+(counted in the summary), as a real store restocks. Fraud-flagged orders keep their stock
+reserved. Document numbers come from ``numbers_reserve`` (gap-free, in time order within a
+batch). Dates spread over the last two years.
+"""
 
 from __future__ import annotations
 
+import json
 import random
+import secrets
+import time
+import uuid
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
-from django.db import transaction
-from django.test.utils import override_settings
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import F, Max
+from django.utils import timezone
 from tqdm import tqdm
 
 from accounts.models import User
-from carts.models import Coupon
-from catalog.models import InventorySource, Product, ProductInventory, TaxCategory, TaxRate
+from carts.models import Coupon, CouponUsage, PaymentMethod, ShippingCalc, ShippingMethod
+from carts.pricing import PricingLine, compute_totals
+from carts.services.carts import coupon_terms
+from catalog.models import Currency, InventorySource, Product, ProductInventory, TaxCategory, TaxRate
+from catalog.services.pricing_inputs import convert, tax_rate_map
+from config.money import ZERO, q2, share
 from customers.models import Customer, CustomerAddress
+from sales import status as rules
 from sales.management.commands.demo_credentials import DEMO_EMAIL, DEMO_PASSWORD
-from sales.models import Order
+from sales.models import (
+    EventType,
+    FulfillmentType,
+    Invoice,
+    InvoiceItem,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Payment,
+    Refund,
+    RefundItem,
+    Shipment,
+    ShipmentItem,
+)
+from sales.services.canceling import cancel_check
+from sales.services.common import LineAmounts, LineQty, amounts_for_billing, line_amounts, lines_data, order_refresh_state
+from sales.services.invoicing import invoice_plan
+from sales.services.numbering import numbers_reserve
+from sales.services.refunding import RefundRequest, refund_plan
+
+
+class Weighted:
+    """A weighted choice with its cumulative weights computed once."""
+
+    __slots__ = ("values", "cum", "total")
+
+    def __init__(self, pairs):
+        from itertools import accumulate
+
+        self.values = [v for v, _ in pairs]
+        self.cum = list(accumulate(w for _, w in pairs))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: random.Random):
+        return self.values[bisect_right(self.cum, rng.random() * self.total)]
+
 
 FIRST = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "John", "Radia",
-         "Tim", "Hedy", "Edsger", "Katherine", "Guido"]
+         "Tim", "Hedy", "Edsger", "Katherine", "Guido", "Zoë", "José", "Øystein", "Chloé"]
 LAST = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
-        "McCarthy", "Perlman", "Berners-Lee", "Lamarr", "Dijkstra", "Johnson", "Rossum"]
+        "McCarthy", "Perlman", "Berners-Lee", "Lamarr", "Dijkstra", "Johnson", "Rossum", "Brontë", "Müller"]
 CITIES = [("US", "NY", "New York", "10001"), ("US", "CA", "San Francisco", "94105"), ("GB", "", "London", "EC1A 1BB"),
           ("DE", "", "Berlin", "10115"), ("US", "TX", "Austin", "73301"), ("FR", "", "Paris", "75001")]
+STREETS = ["High Street", "Main St", "Market St", "Elm Avenue", "Königstraße", "Rue de Rivoli", "Baker Street"]
+CARRIERS = [("UPS", "1Z"), ("DHL Express", "JD"), ("FedEx", "FX"), ("USPS", "94"), ("Royal Mail", "RM")]
 
+# What each order ends as, with weights (the first orders take one of each, so that every
+# status exists whatever N is).
+SCENARIOS = [("pending", 12), ("pending_payment", 7), ("processing", 16), ("completed", 30), ("closed", 7),
+             ("partly_refunded", 9), ("partly_canceled", 5), ("canceled", 9), ("fraud", 3), ("captured", 2)]
+PAYMENTS = Weighted([("cashondelivery", 3), ("moneytransfer", 2)])
+LINES = Weighted([(1, 30), (2, 30), (3, 20), (4, 12), (5, 8)])
+QTY = Weighted([(1, 55), (2, 25), (3, 12), (4, 8)])
+COUPONS = Weighted([("WELCOME10", 6), ("FIVEOFF", 3), ("SHIPFREE", 1)])
+BATCH = 5000
+DAY = 86400.0
+
+
+# ---------------------------------------------------------------- in-memory stand-ins
+
+class _Docs:
+    """order.invoices.exists() for the planning functions."""
+
+    __slots__ = ("count",)
+
+    def __init__(self):
+        self.count = 0
+
+    def exists(self) -> bool:
+        return self.count > 0
+
+
+class PlannedItem:
+    """An order line with the attributes the pure rule functions read (duck-typed OrderItem)."""
+
+    __slots__ = ("id", "order_id", "product_id", "sku", "name", "type", "is_shippable", "is_stocked", "qty_ordered",
+                 "qty_invoiced", "qty_shipped", "qty_refunded", "qty_canceled", "price", "subtotal", "tax_percent",
+                 "tax_amount", "discount_amount", "total", "subtotal_invoiced", "tax_invoiced", "discount_invoiced",
+                 "subtotal_canceled", "tax_canceled", "discount_canceled", "subtotal_refunded", "tax_refunded",
+                 "discount_refunded", "last_source")
+
+    def __init__(self, id, order_id, product_id, sku, name, type, is_shippable, is_stocked, qty_ordered, price,  # noqa: A002
+                 subtotal, tax_percent, tax_amount, discount_amount, total):
+        self.id, self.order_id, self.product_id, self.sku, self.name, self.type = id, order_id, product_id, sku, name, type
+        self.is_shippable, self.is_stocked, self.qty_ordered, self.price = is_shippable, is_stocked, qty_ordered, price
+        self.subtotal, self.tax_percent, self.tax_amount = subtotal, tax_percent, tax_amount
+        self.discount_amount, self.total = discount_amount, total
+        self.qty_invoiced = self.qty_shipped = self.qty_refunded = self.qty_canceled = 0
+        self.subtotal_invoiced = self.tax_invoiced = self.discount_invoiced = ZERO
+        self.subtotal_canceled = self.tax_canceled = self.discount_canceled = ZERO
+        self.subtotal_refunded = self.tax_refunded = self.discount_refunded = ZERO
+        self.last_source = None
+
+    qty_to_invoice = property(rules.qty_to_invoice)
+    qty_to_ship = property(rules.qty_to_ship)
+    qty_to_refund = property(rules.qty_to_refund)
+    qty_to_cancel = property(rules.qty_to_cancel)
+
+
+class PlannedOrder:
+    __slots__ = ("id", "number", "status", "payment_method_code", "payment_captured", "total_invoiced",
+                 "total_refunded", "total_canceled", "shipping_invoiced", "shipping_refunded", "shipping_total",
+                 "invoice_state", "shipment_state", "invoices", "row", "items", "updated_at", "coupon_id",
+                 "customer_id")
+
+    def __init__(self, **kw):
+        for name in self.__slots__:
+            setattr(self, name, kw.get(name))
+        self.total_invoiced = self.total_refunded = self.total_canceled = ZERO
+        self.shipping_invoiced = self.shipping_refunded = ZERO
+        self.payment_captured = False
+        self.invoices = _Docs()
+
+
+class Stock:
+    """On hand per (product, source) and reserved per product, moved like catalog.services.stock."""
+
+    def __init__(self, on_hand: dict[tuple[int, int], int], reserved: dict[int, int], active: set[int],
+                 receive_at: int):
+        self.on_hand = defaultdict(int, on_hand)
+        self.reserved = defaultdict(int, reserved)
+        self.active = active
+        self.receive_at = receive_at
+        self.receipts = 0
+        self.received = 0
+        self.touched: set[tuple[int, int]] = set(on_hand)
+
+    def _receive(self, pid: int, source: int, qty: int) -> None:
+        lot = max(qty, 250)
+        self.on_hand[(pid, source)] += lot
+        self.touched.add((pid, source))
+        self.receipts += 1
+        self.received += lot
+
+    def reserve(self, pid: int, qty: int) -> None:
+        saleable = sum([self.on_hand[(pid, s)] for s in self.active]) - self.reserved[pid]
+        if saleable < qty:
+            self._receive(pid, self.receive_at, qty - saleable)
+        self.reserved[pid] += qty
+
+    def can_take(self, pid: int, source: int, qty: int) -> bool:
+        return self.on_hand[(pid, source)] >= qty
+
+    def take(self, pid: int, source: int, qty: int) -> None:
+        if self.on_hand[(pid, source)] < qty:
+            self._receive(pid, source, qty - self.on_hand[(pid, source)])
+        self.on_hand[(pid, source)] -= qty
+        self.touched.add((pid, source))
+        self.reserved[pid] -= qty
+
+    def release(self, pid: int, qty: int) -> None:
+        self.reserved[pid] -= qty
+
+    def put_back(self, pid: int, source: int, qty: int) -> None:
+        self.on_hand[(pid, source)] += qty
+        self.touched.add((pid, source))
+
+
+class Rows:
+    """Rows of one batch, per model, as dicts of column values ready for the database."""
+
+    def __init__(self):
+        self.by_model: dict[type, list[dict]] = defaultdict(list)
+
+    def add(self, model, **row) -> dict:
+        self.by_model[model].append(row)
+        return row
+
+
+# ---------------------------------------------------------------- bulk writer
+
+class BulkWriter:
+    """INSERTs rows given as column dicts: executemany on SQLite, COPY on PostgreSQL,
+    bulk_create elsewhere. Columns a row leaves out take the field's default."""
+
+    def __init__(self):
+        self.vendor = connection.vendor
+        self.tuned = False
+
+    def when(self, value: datetime):
+        """A UTC datetime as the backend stores it (SQLite: naive UTC text, like Django)."""
+        if self.vendor == "sqlite":
+            return value.replace(tzinfo=None).isoformat(" ")
+        return value
+
+    def json(self, value):
+        if value is None:
+            return None
+        if self.vendor in ("sqlite", "postgresql"):
+            return json.dumps(value)
+        return value
+
+    def _columns(self, model):
+        fields = [f for f in model._meta.concrete_fields]
+        defaults = []
+        for f in fields:
+            value = f.get_default() if f.has_default() else None
+            if f.get_internal_type() == "JSONField":
+                value = self.json(value)
+            elif isinstance(value, datetime):
+                value = self.when(value)
+            defaults.append(value)
+        return fields, defaults
+
+    def insert(self, model, rows: list[dict]) -> None:
+        if not rows:
+            return
+        fields, defaults = self._columns(model)
+        names = [f.attname for f in fields]
+        if self.vendor not in ("sqlite", "postgresql"):
+            model.objects.bulk_create([model(**{k: v for k, v in r.items()}) for r in rows], batch_size=2000)
+            return
+        table = connection.ops.quote_name(model._meta.db_table)
+        cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        if self.vendor == "sqlite":
+            # The raw sqlite3 connection (inside Django's transaction): no per-row wrapper work.
+            connection.ensure_connection()
+            if not self.tuned:
+                # A bigger page cache keeps the indexes' B-trees in memory while they grow (this
+                # connection only; nothing about the database file changes).
+                connection.connection.execute("PRAGMA cache_size = -262144")
+                self.tuned = True
+            marks = ", ".join("?" * len(fields))
+            connection.connection.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
+                                              [tuple(map(r.get, names, defaults)) for r in rows])
+            return
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(tuple(map(r.get, names, defaults)))
+
+    def reset_sequences(self, models) -> None:
+        if self.vendor != "postgresql":
+            return  # SQLite's AUTOINCREMENT follows explicit ids by itself
+        from django.core.management.color import no_style
+
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+                cursor.execute(sql)
+
+
+# ---------------------------------------------------------------- the command
 
 class Command(BaseCommand):
-    help = "Load demo data: catalog, stock at two sources, customers, coupons and N orders."
+    help = "Load demo data: catalog, stock at two sources, customers, coupons and N orders in every status."
 
     def add_arguments(self, parser):
-        parser.add_argument("--orders", type=int, default=50)
+        parser.add_argument("--orders", type=int, default=50, help="How many orders to create (default 50)")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when products already exist")
-        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--seed", type=int, default=42, help="Random seed (same seed, same data)")
+        parser.add_argument("--batch", type=int, default=BATCH, help="Orders written per transaction")
+        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar")
 
-    def handle(self, *args, orders: int, if_empty: bool, seed: int, **options):
+    def handle(self, *args, orders: int, if_empty: bool, seed: int, batch: int, no_progress: bool, **options):
+        if orders < 0:
+            raise CommandError("--orders must be 0 or more.")
         if if_empty and Product.objects.exists():
             self.stdout.write("Demo data already present; skipping.")
             return
+        started = time.monotonic()
         rng = random.Random(seed)
         with transaction.atomic():
-            self._staff()
+            actor = self._staff()
             sources = self._sources()
             products = self._catalog(rng, sources)
-            customers = self._customers(rng)
+            customers = self._customers(rng, wanted=max(40, min(5000, orders // 40)))
             self._coupons()
-        # Demo customers are fictional: no order e-mails for them.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            self._orders(rng, orders, products, customers)
+        stats = {"receipts": 0, "received": 0}
+        if orders:
+            planner = OrderPlanner(rng=rng, actor=actor, sources=sources, products=products, customers=customers)
+            stats = planner.run(orders, batch=max(1, batch), progress=not no_progress and orders >= 20,
+                                stderr=self.stderr)
+        elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Demo data: {Product.objects.count()} products, {Customer.objects.count()} customers, "
-            f"{Order.objects.count()} orders."))
+            f"{Order.objects.count()} orders ({orders} new in {elapsed:.1f} s; stock receipts: {stats['receipts']}, "
+            f"{stats['received']} units)."))
+        if orders and options.get("verbosity", 1) > 1:
+            self.stdout.write(f"CPU: planning {stats['plan']:.1f} s, writing {stats['write']:.1f} s "
+                              f"({stats['rows']} rows).")
 
-    def _staff(self) -> None:
-        if not User.objects.filter(email=DEMO_EMAIL).exists():
-            User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, name="Demo Admin")
+    # -- catalog, customers, coupons (idempotent: a second run reuses them)
+
+    def _staff(self) -> User:
+        user = User.objects.filter(email=DEMO_EMAIL).first()
+        if user is None:
+            user = User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, name="Demo Admin")
+        return user
 
     def _sources(self) -> list[InventorySource]:
         default = InventorySource.objects.get(code="default")
@@ -72,6 +359,12 @@ class Command(BaseCommand):
                                     ("US", "TX", "6.2500"), ("GB", "", "20"), ("DE", "", "19"), ("FR", "", "20")):
             TaxRate.objects.get_or_create(category=standard, country=country, zone=zone,
                                           defaults={"rate": Decimal(rate)})
+        if not Product.objects.filter(sku="DEMO-001").exists():
+            self._catalog_create(rng, sources, standard)
+        wanted = [f"DEMO-{n:03d}" for n in range(1, 17)] + ["DEMO-TEE-S", "DEMO-TEE-M", "DEMO-TEE-L", "DEMO-GIFT"]
+        return list(Product.objects.filter(sku__in=wanted, status="enabled").order_by("id"))
+
+    def _catalog_create(self, rng, sources, standard) -> None:
         items = [("Espresso cup", "12.50"), ("Coffee grinder", "89.00"), ("French press", "34.90"),
                  ("Pour-over kettle", "59.00"), ("Paper filters (100)", "6.99"), ("Milk jug", "18.00"),
                  ("Tamper", "24.00"), ("Scale", "45.00"), ("Travel mug", "21.50"), ("Bean canister", "16.00"),
@@ -100,23 +393,29 @@ class Command(BaseCommand):
         last = Product.objects.create(sku="DEMO-LAST", name="Limited edition cup", price=Decimal("49.00"),
                                       tax_category=standard)
         ProductInventory.objects.create(product=last, source=sources[0], qty=1)
-        return [p for p in stocked if p.status == "enabled"]
 
-    def _customers(self, rng: random.Random) -> list[Customer]:
-        customers = [Customer(email=f"{f.lower()}.{ln.lower()}{n}@example.com", first_name=f, last_name=ln,
-                              phone=f"+1 555 01{n:02d}")
-                     for n, (f, ln) in enumerate((rng.choice(FIRST), rng.choice(LAST)) for _ in range(40))]
-        Customer.objects.bulk_create(customers)
-        customers = list(Customer.objects.order_by("id"))
-        addresses = []
-        for c in customers:
-            country, zone, city, postcode = rng.choice(CITIES)
-            addresses.append(CustomerAddress(customer=c, first_name=c.first_name, last_name=c.last_name,
-                                             line_1=f"{rng.randint(1, 999)} High Street", city=city, zone=zone,
-                                             postcode=postcode, country=country, is_default_billing=True,
-                                             is_default_shipping=True))
-        CustomerAddress.objects.bulk_create(addresses)
-        return customers
+    def _customers(self, rng: random.Random, *, wanted: int) -> list[Customer]:
+        existing = list(Customer.objects.filter(email__endswith="@example.com", addresses__isnull=False)
+                        .distinct().order_by("id")[:wanted])
+        missing = wanted - len(existing)
+        if missing > 0:
+            start = Customer.objects.count()
+            new = [Customer(email=f"{f.lower()}.{ln.lower()}{n}@example.com", first_name=f, last_name=ln,
+                            phone=f"+1 555 {n % 10000:04d}")
+                   for n, (f, ln) in enumerate(((rng.choice(FIRST), rng.choice(LAST)) for _ in range(missing)),
+                                               start=start)]
+            Customer.objects.bulk_create(new)
+            created = list(Customer.objects.filter(email__in=[c.email for c in new]).order_by("id"))
+            addresses = []
+            for c in created:
+                country, zone, city, postcode = rng.choice(CITIES)
+                addresses.append(CustomerAddress(customer=c, first_name=c.first_name, last_name=c.last_name,
+                                                 line_1=f"{rng.randint(1, 999)} {rng.choice(STREETS)}", city=city,
+                                                 zone=zone, postcode=postcode, country=country, phone=c.phone,
+                                                 is_default_billing=True, is_default_shipping=True))
+            CustomerAddress.objects.bulk_create(addresses)
+            existing += created
+        return existing
 
     def _coupons(self) -> None:
         Coupon.objects.get_or_create(code="WELCOME10", defaults={"discount_type": "percent", "value": Decimal("10")})
@@ -125,24 +424,521 @@ class Command(BaseCommand):
         Coupon.objects.get_or_create(code="SHIPFREE", defaults={"discount_type": "fixed", "value": Decimal("0"),
                                                                 "free_shipping": True})
 
-    def _orders(self, rng: random.Random, count: int, products: list[Product], customers: list[Customer]) -> None:
-        if count <= 0:
-            return
-        from carts.services import carts as cart_services
-        from sales.services.placing import order_place
 
-        actor = User.objects.get(email=DEMO_EMAIL)
-        addresses = {a.customer_id: a.as_dict() for a in CustomerAddress.objects.all()}
-        payments = ["cashondelivery", "moneytransfer", "cashondelivery", "paypal_standard"]
-        for _ in tqdm(range(count), desc="orders", unit="order", disable=count < 20):
-            customer = rng.choice(customers)
-            cart = cart_services.cart_create(customer_id=customer.id, actor=actor)
-            for product in rng.sample(products, rng.randint(1, 4)):
-                cart_services.cart_item_add(cart_id=cart.id, product_id=product.id, quantity=rng.randint(1, 3))
-            addr = addresses[customer.id]
-            cart_services.cart_addresses_set(cart_id=cart.id, billing=addr, shipping_same_as_billing=True)
-            cart_services.cart_shipping_method_set(cart_id=cart.id, code=rng.choice(["flatrate", "flatrate", "free"]))
-            cart_services.cart_payment_method_set(cart_id=cart.id, code=rng.choice(payments))
-            if rng.random() < 0.2:
-                cart_services.cart_coupon_apply(cart_id=cart.id, code="WELCOME10")
-            order_place(cart_id=cart.id, actor=actor)
+# ---------------------------------------------------------------- planning
+
+class OrderPlanner:
+    def __init__(self, *, rng: random.Random, actor: User, sources: list[InventorySource], products: list[Product],
+                 customers: list[Customer]):
+        self.rng = rng
+        self.actor_id = actor.id
+        self.default, self.downtown = sources
+        self.sources = {s.id: s for s in sources}
+        self.stocked = [p for p in products if p.is_stocked]
+        self.virtual = [p for p in products if not p.is_stocked]
+        self.writer = BulkWriter()
+        self.base = settings.BASE_CURRENCY
+        self.currencies = {c.code: c for c in Currency.objects.filter(enabled=True)}
+        self.shipping = {m.code: m for m in ShippingMethod.objects.filter(enabled=True)}
+        self.payments = {m.code: m.title for m in PaymentMethod.objects.filter(enabled=True)}
+        self.coupons = {c.code: c for c in Coupon.objects.filter(code__in=["WELCOME10", "FIVEOFF", "SHIPFREE"])}
+        addresses = {}
+        for a in CustomerAddress.objects.filter(customer__in=customers, is_default_billing=True).order_by("id"):
+            addresses.setdefault(a.customer_id, a.as_dict())
+        self.customers = [(c, addresses[c.id], self.writer.json(addresses[c.id])) for c in customers
+                          if c.id in addresses]
+        self.empty_json = self.writer.json({})
+        if not self.customers or not self.stocked:
+            raise CommandError("Demo catalog or customers missing.")
+        self.tax_cache: dict[tuple, dict[int, Decimal]] = {}
+        self.category_ids = {p.tax_category_id for p in products if p.tax_category_id}
+        self.stock = Stock(
+            on_hand={(pid, sid): qty for pid, sid, qty in ProductInventory.objects.values_list("product_id",
+                                                                                               "source_id", "qty")},
+            reserved=dict(Product.objects.filter(qty_reserved__gt=0).values_list("id", "qty_reserved")),
+            active={s.id for s in InventorySource.objects.filter(active=True)}, receive_at=self.default.id)
+        self.reserved_start = dict(self.stock.reserved)
+        self.now = timezone.now().astimezone(UTC).replace(microsecond=0)
+        self.scenario_names = [s for s, _ in SCENARIOS]
+        self.scenario_pick = Weighted(SCENARIOS)
+        self.currency_pick = Weighted([(self.base, 85), ("EUR", 10), ("GBP", 5)])
+        self.coupon_uses: dict[int, int] = defaultdict(int)
+        self.timings = {"plan": 0.0, "write": 0.0, "rows": 0}
+
+    # -- driving
+
+    def run(self, count: int, *, batch: int, progress: bool, stderr) -> dict:
+        span = 730 * DAY
+        offsets = sorted(self.rng.random() * span for _ in range(count))
+        start = self.now - timedelta(seconds=span)
+        bar = tqdm(total=count, desc="orders", unit="order", disable=not progress, file=getattr(stderr, "_out", None),
+                   mininterval=0.5)
+        done = 0
+        try:
+            while done < count:
+                chunk = offsets[done:done + batch]
+                with transaction.atomic():
+                    self._batch([start + timedelta(seconds=s) for s in chunk], first_index=done)
+                done += len(chunk)
+                bar.update(len(chunk))
+        finally:
+            bar.close()
+        with transaction.atomic():
+            self._finish_stock()
+            self.writer.reset_sequences([Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund,
+                                         RefundItem, Payment, OrderEvent, CouponUsage])
+        return {"receipts": self.stock.receipts, "received": self.stock.received, **self.timings}
+
+    def _batch(self, stamps: list[datetime], *, first_index: int) -> None:
+        cpu = time.process_time()
+        self.rows = Rows()
+        self.ids = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+                    for m in (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem,
+                              Payment, OrderEvent, CouponUsage)}
+        self.docs: list[tuple[datetime, str, dict, list[dict]]] = []  # (created_at, kind, row, events' data)
+        numbers = numbers_reserve("order", len(stamps))
+        orders = []
+        for n, (created_at, number) in enumerate(zip(stamps, numbers, strict=True)):
+            index = first_index + n
+            if index < len(self.scenario_names):
+                scenario = self.scenario_names[index]
+            else:
+                scenario = self.scenario_pick.pick(self.rng)
+            orders.append(self._order(number, created_at, scenario))
+        self._number_documents()
+        w = self.writer
+        for order in orders:
+            self._order_row(order)
+        for event in self.rows.by_model.get(OrderEvent, []):
+            event["data"] = w.json(event["data"])
+        self.timings["plan"] += time.process_time() - cpu
+        cpu = time.process_time()
+        for model in (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment,
+                      OrderEvent, CouponUsage):
+            rows = self.rows.by_model.get(model, [])
+            w.insert(model, rows)
+            self.timings["rows"] += len(rows)
+        self.timings["write"] += time.process_time() - cpu
+
+    def _next_id(self, model) -> int:
+        value = self.ids[model]
+        self.ids[model] = value + 1
+        return value
+
+    def _number_documents(self) -> None:
+        by_kind: dict[str, list] = defaultdict(list)
+        for doc in self.docs:
+            by_kind[doc[1]].append(doc)
+        for kind, docs in by_kind.items():
+            docs.sort(key=lambda d: (d[0], d[2]["id"]))
+            for doc, number in zip(docs, numbers_reserve(kind, len(docs)), strict=True):
+                doc[2]["number"] = number
+                for data in doc[3]:
+                    data["number"] = number
+
+    def _later(self, t: datetime, *, max_days: float = 6.0) -> datetime:
+        """A moment a little after t (minutes to days), never in the future."""
+        step = self.rng.random() ** 2 * max_days * DAY + 60
+        later = t + timedelta(seconds=int(step))
+        return min(later, self.now)
+
+    # -- one order
+
+    def _order(self, number: str, created_at: datetime, scenario: str) -> PlannedOrder:
+        rng = self.rng
+        customer, address, address_json = rng.choice(self.customers)
+        gateway = scenario in ("pending_payment", "captured") or (scenario in ("canceled", "fraud")
+                                                                  and rng.random() < 0.25)
+        if gateway:
+            payment = rng.choice(["paypal_standard", "paylink"])
+        else:
+            payment = PAYMENTS.pick(rng)
+        # lines
+        n_lines = LINES.pick(rng)
+        chosen = rng.sample(self.stocked, min(n_lines, len(self.stocked)))
+        if self.virtual and rng.random() < 0.08:
+            if rng.random() < 0.3:
+                chosen = []  # a gift card alone: nothing ships
+            chosen.append(rng.choice(self.virtual))
+        lines = [(p, QTY.pick(rng)) for p in chosen]
+        ships = any(p.is_shippable for p, _ in lines)
+        # currency
+        code = self.currency_pick.pick(rng)
+        currency = self.currencies.get(code) or self.currencies[self.base]
+        rate = currency.rate
+        # fulfillment and the address that decides tax
+        pickup = ships and "pickup" in self.shipping and rng.random() < 0.1
+        if not ships:
+            method, shipping_address, tax_address, fulfillment = None, None, address, FulfillmentType.NONE
+        elif pickup:
+            method, shipping_address, fulfillment = self.shipping["pickup"], None, FulfillmentType.PICKUP
+            tax_address = self.downtown.address or address
+        else:
+            options = [c for c in ("flatrate", "free") if c in self.shipping]
+            method = self.shipping[options[0] if len(options) == 1 or rng.random() < 0.8 else options[1]]
+            shipping_address, tax_address, fulfillment = address, address, FulfillmentType.SHIPPING
+        prices = [convert(p.price, rate) for p, _ in lines]
+        subtotal_guess = sum((pr * q for pr, (_, q) in zip(prices, lines, strict=True)), ZERO)
+        shipping_amount = ZERO
+        if method is not None and method.code not in ("pickup",):
+            if method.code == "free":
+                threshold = None if method.free_threshold is None else convert(method.free_threshold, rate)
+                if threshold is not None and subtotal_guess < threshold:
+                    method = self.shipping.get("flatrate", method)
+            if method.code != "free":
+                shipping_amount = convert(method.amount, rate)
+                if method.calc == ShippingCalc.PER_UNIT:
+                    shipping_amount *= sum(q for p, q in lines if p.is_shippable)
+        # coupon
+        coupon = None
+        if rng.random() < 0.18:
+            coupon = self.coupons.get(COUPONS.pick(rng))
+            if coupon is not None and coupon.min_subtotal is not None and \
+                    subtotal_guess < convert(coupon.min_subtotal, rate):
+                coupon = None
+        rates = self._tax_rates(tax_address)
+        taxes = [rates.get(p.tax_category_id, ZERO) if p.tax_category_id else ZERO for p, _ in lines]
+        totals = compute_totals([PricingLine(price=pr, quantity=q, tax_percent=tx)
+                                 for pr, (_, q), tx in zip(prices, lines, taxes, strict=True)],
+                                coupon=coupon_terms(coupon, rate) if coupon else None, shipping_amount=shipping_amount)
+        order_id = self._next_id(Order)
+        order = PlannedOrder(id=order_id, number=number, status=rules.PENDING_PAYMENT if gateway else rules.PENDING,
+                             payment_method_code=payment, shipping_total=totals.shipping_total, updated_at=created_at,
+                             coupon_id=coupon.id if coupon else None, customer_id=customer.id)
+        order.items = []
+        for (product, qty), price, tax, lt in zip(lines, prices, taxes, totals.lines, strict=True):
+            order.items.append(PlannedItem(
+                id=self._next_id(OrderItem), order_id=order_id, product_id=product.id, sku=product.sku,
+                name=product.name, type=product.type, is_shippable=product.is_shippable, is_stocked=product.is_stocked,
+                qty_ordered=qty, price=price, subtotal=lt.subtotal, tax_percent=tax, tax_amount=lt.tax,
+                discount_amount=lt.discount, total=lt.total))
+        w = self.writer
+        order.row = {
+            "id": order_id, "number": number, "channel": "admin" if rng.random() < 0.8 else "api",
+            "customer_id": customer.id, "customer_email": customer.email, "customer_name": customer.name,
+            "currency": currency.code, "base_currency": self.base, "exchange_rate": rate,
+            "billing_address": address_json, "shipping_address": address_json if shipping_address else None,
+            "fulfillment_type": fulfillment.value, "pickup_location_id": self.downtown.id if pickup else None,
+            "shipping_method_code": method.code if method else "", "shipping_method_title": method.title if method else "",
+            "payment_method_code": payment, "payment_method_title": self.payments.get(payment, payment),
+            "coupon_id": coupon.id if coupon else None, "coupon_code": coupon.code if coupon else "",
+            "subtotal": totals.subtotal, "discount_total": totals.discount_total, "tax_total": totals.tax_total,
+            "shipping_total": totals.shipping_total, "grand_total": totals.grand_total,
+            "checkout_token": secrets.token_urlsafe(32) if gateway else None,
+            "created_by_id": self.actor_id, "created_at": created_at, "metadata": self.empty_json, "extra": self.empty_json,
+        }
+        # placing reserves the units that will ship
+        for item in order.items:
+            if item.is_stocked and item.product_id:
+                self.stock.reserve(item.product_id, item.qty_ordered)
+        self._event(order, EventType.PLACED, created_at, number=number, grand_total=str(totals.grand_total),
+                    items=len(lines), cart_id=None)
+        getattr(self, f"_scenario_{scenario}")(order, created_at)
+        # Status and the invoiced / shipped columns, from the quantities (the services refresh after
+        # every action; no action here depends on the intermediate status, so once is the same).
+        order_refresh_state(order, order.items)
+        if coupon is not None and not all(i.qty_canceled == i.qty_ordered for i in order.items):
+            self.rows.add(CouponUsage, id=self._next_id(CouponUsage), coupon_id=coupon.id, customer_id=customer.id,
+                          order_id=order_id, created_at=w.when(created_at))
+            self.coupon_uses[coupon.id] += 1
+        return order
+
+    def _tax_rates(self, address: dict) -> dict[int, Decimal]:
+        key = (address.get("country"), address.get("zone"))
+        if key not in self.tax_cache:
+            self.tax_cache[key] = tax_rate_map(self.category_ids, country=key[0], zone=key[1])
+        return self.tax_cache[key]
+
+    # -- scenarios: each ends in the status its name says (status_compute decides, not the name)
+
+    def _scenario_pending(self, order, t):
+        pass
+
+    def _scenario_pending_payment(self, order, t):
+        pass
+
+    def _scenario_fraud(self, order, t):
+        order.status = rules.FRAUD  # a payment reported as fraudulent: everything stays reserved
+
+    def _scenario_canceled(self, order, t):
+        self._cancel(order, self._later(t, max_days=3))
+
+    def _scenario_captured(self, order, t):
+        """A gateway order paid through its checkout link, then shipped."""
+        t = self._later(t, max_days=1)
+        self._invoice(order, None, t, capture=True)
+        if self.rng.random() < 0.7:
+            self._ship_all(order, self._later(t))
+
+    def _scenario_processing(self, order, t):
+        """Part invoiced and / or part shipped."""
+        t = self._later(t)
+        self._invoice(order, self._some_of(order, lambda i: i.qty_to_invoice) or None, t)
+        partial = self._some_of(order, lambda i: i.qty_to_ship, shippable=True)
+        if partial and self.rng.random() < 0.7:
+            self._ship(order, partial, self._pick_source(order, partial), self._later(t))
+
+    def _scenario_completed(self, order, t):
+        rng = self.rng
+        t = self._later(t)
+        if rng.random() < 0.3:
+            first = self._some_of(order, lambda i: i.qty_to_invoice)
+            if first:
+                self._invoice(order, first, t)
+                t = self._later(t, max_days=2)
+        self._invoice(order, None, t)
+        self._ship_all(order, self._later(t))
+
+    def _scenario_partly_refunded(self, order, t):
+        """Completed (or invoiced, not yet shipped), then one unit of one line refunded, or a goodwill amount."""
+        if self.rng.random() < 0.7:
+            self._scenario_completed(order, t)
+        else:
+            self._invoice(order, None, self._later(t))
+        t = self._later(order.updated_at, max_days=20)
+        item = self.rng.choice([i for i in order.items if i.qty_to_refund > 0])
+        if sum(i.qty_ordered for i in order.items) == 1:  # refunding the unit would close the order
+            request = RefundRequest(adjustment_refund=min(Decimal("5.00"), order.total_invoiced))
+        else:
+            fee = Decimal(self.rng.choice([0, 0, 0, 1, 2])) if item.price > 5 else ZERO
+            request = RefundRequest(items=[LineQty(item.id, 1)], adjustment_fee=q2(fee),
+                                    return_to_stock=item.qty_to_ship == 0 and self.rng.random() < 0.5)
+        self._refund(order, request, t)
+
+    def _scenario_closed(self, order, t):
+        t = self._later(t)
+        self._invoice(order, None, t)
+        shipped = self.rng.random() < 0.7
+        if shipped:
+            self._ship_all(order, self._later(t))
+        t = self._later(order.updated_at, max_days=30)
+        items = [LineQty(i.id, i.qty_to_refund) for i in order.items if i.qty_to_refund > 0]
+        request = RefundRequest(items=items, shipping_amount=order.shipping_invoiced - order.shipping_refunded,
+                                return_to_stock=shipped and self.rng.random() < 0.6)
+        self._refund(order, request, t)
+
+    def _scenario_partly_canceled(self, order, t):
+        """Some units billed and sent, the rest canceled: completed with a canceled share."""
+        t = self._later(t)
+        part = self._some_of(order, lambda i: i.qty_to_invoice)
+        if part:
+            self._invoice(order, part, t)
+            by_id = {i.id: i for i in order.items}
+            send = {iid: min(q, by_id[iid].qty_to_ship) for iid, q in part.items() if by_id[iid].qty_to_ship}
+            if send:
+                self._ship(order, send, self._pick_source(order, send), self._later(t))
+        self._cancel(order, self._later(order.updated_at, max_days=2))
+
+    # -- helpers that pick quantities
+
+    def _any_ship(self, order) -> bool:
+        return any(i.qty_to_ship > 0 for i in order.items)
+
+    def _some_of(self, order, remaining, *, shippable: bool = False) -> dict[int, int]:
+        """Part (never all) of what is left: a few lines, some units each."""
+        left = [(i, remaining(i)) for i in order.items if remaining(i) > 0 and (i.is_shippable or not shippable)]
+        total = sum(q for _, q in left)
+        if total <= 1:
+            return {}
+        wanted: dict[int, int] = {}
+        for item, q in left:
+            if self.rng.random() < 0.6:
+                wanted[item.id] = self.rng.randint(1, q)
+        if not wanted:
+            item, q = left[0]
+            wanted[item.id] = 1
+        if sum(wanted.values()) >= total:  # keep something back
+            key = next(iter(wanted))
+            wanted[key] -= 1
+            if not wanted[key]:
+                del wanted[key]
+        return wanted
+
+    def _pick_source(self, order, wanted: dict[int, int]) -> int:
+        by_id = {i.id: i for i in order.items}
+        if self.rng.random() < 0.35 and all(
+                self.stock.can_take(by_id[iid].product_id, self.downtown.id, q) for iid, q in wanted.items()
+                if by_id[iid].is_stocked):
+            return self.downtown.id
+        return self.default.id
+
+    def _ship_all(self, order, t) -> None:
+        """Everything left to ship: from one source, or split over both when the store has stock."""
+        rest = {i.id: i.qty_to_ship for i in order.items if i.qty_to_ship > 0}
+        if not rest:
+            return
+        if self.rng.random() < 0.4:
+            by_id = {i.id: i for i in order.items}
+            store = {}
+            for iid, q in rest.items():
+                take = self.rng.randint(1, q)
+                if by_id[iid].is_stocked and self.stock.can_take(by_id[iid].product_id, self.downtown.id, take):
+                    store[iid] = take
+            if store and sum(store.values()) < sum(rest.values()):
+                self._ship(order, store, self.downtown.id, t)
+                t = self._later(t, max_days=2)
+                rest = {i.id: i.qty_to_ship for i in order.items if i.qty_to_ship > 0}
+        self._ship(order, rest, self._pick_source(order, rest), t)
+
+    # -- actions, as the services apply them
+
+    def _event(self, order, type_, t, **data) -> dict:
+        self.rows.add(OrderEvent, id=self._next_id(OrderEvent), order_id=order.id, type=type_.value,
+                      actor_id=None if type_ == EventType.PAYMENT_CAPTURED else self.actor_id,
+                      created_at=self.writer.when(t), data=data)
+        order.updated_at = max(order.updated_at, t)
+        return data
+
+    def _doc_items(self, model, fk: str, doc_id: int, lines: list[LineAmounts]) -> None:
+        for x in lines:
+            self.rows.add(model, id=self._next_id(model), **{fk: doc_id}, order_item_id=x.order_item_id, sku=x.sku,
+                          name=x.name, quantity=x.quantity, price=x.price, subtotal=x.subtotal,
+                          tax_amount=x.tax_amount, discount_amount=x.discount_amount, total=x.total)
+
+    def _invoice(self, order, wanted: dict[int, int] | None, t: datetime, *, capture: bool = False) -> None:
+        lines = None if wanted is None else [LineQty(k, v) for k, v in wanted.items()]
+        plan = invoice_plan(order, order.items, lines, skip_gateway_check=capture)
+        by_id = {i.id: i for i in order.items}
+        for line in plan.lines:
+            item = by_id[line.order_item_id]
+            item.qty_invoiced += line.quantity
+            item.subtotal_invoiced += line.subtotal
+            item.tax_invoiced += line.tax_amount
+            item.discount_invoiced += line.discount_amount
+        totals = plan.totals
+        invoice_id = self._next_id(Invoice)
+        row = self.rows.add(Invoice, id=invoice_id, order_id=order.id, created_by_id=None if capture else self.actor_id,
+                            created_at=self.writer.when(t), state="paid", **totals)
+        self._doc_items(InvoiceItem, "invoice_id", invoice_id, plan.lines)
+        reference = f"test_{uuid.UUID(int=self.rng.getrandbits(128)).hex[:16]}" if capture else \
+            str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        self.rows.add(Payment, id=self._next_id(Payment), order_id=order.id, method=order.payment_method_code,
+                      amount=totals["grand_total"], state="captured", reference=reference,
+                      created_at=self.writer.when(t))
+        order.invoices.count += 1
+        order.total_invoiced += totals["grand_total"]
+        order.shipping_invoiced += plan.shipping
+        order.payment_captured = True
+        data = self._event(order, EventType.INVOICED, t, invoice_id=invoice_id, number=None,
+                           grand_total=str(totals["grand_total"]), items=lines_data(plan.lines))
+        if capture:
+            self._event(order, EventType.PAYMENT_CAPTURED, t, provider="test", reference=reference,
+                        amount=str(totals["grand_total"]), invoice_id=invoice_id)
+        self.docs.append((t, "invoice", row, [data]))
+
+    def _ship(self, order, wanted: dict[int, int], source_id: int, t: datetime) -> None:
+        by_id = {i.id: i for i in order.items}
+        lines = []
+        for item_id, qty in wanted.items():
+            item = by_id[item_id]
+            assert 0 < qty <= item.qty_to_ship, (item_id, qty, item.qty_to_ship)
+            lines.append(line_amounts(item, qty, (share(item.subtotal, qty, item.qty_ordered),
+                                                  share(item.tax_amount, qty, item.qty_ordered),
+                                                  share(item.discount_amount, qty, item.qty_ordered))))
+        for line in lines:
+            item = by_id[line.order_item_id]
+            if item.is_stocked and item.product_id:
+                self.stock.take(item.product_id, source_id, line.quantity)
+            item.qty_shipped += line.quantity
+            item.last_source = source_id
+        subtotal = sum((x.subtotal for x in lines), ZERO)
+        tax = sum((x.tax_amount for x in lines), ZERO)
+        discount = sum((x.discount_amount for x in lines), ZERO)
+        total_qty = sum(x.quantity for x in lines)
+        carrier, prefix = self.rng.choice(CARRIERS)
+        track = f"{prefix}{self.rng.getrandbits(40):012d}"
+        shipment_id = self._next_id(Shipment)
+        row = self.rows.add(Shipment, id=shipment_id, order_id=order.id, created_by_id=self.actor_id,
+                            created_at=self.writer.when(t), state="shipped", carrier_title=carrier, track_number=track,
+                            inventory_source_id=source_id, total_qty=total_qty, subtotal=subtotal, tax_total=tax,
+                            discount_total=discount, shipping_total=ZERO, grand_total=subtotal - discount + tax)
+        self._doc_items(ShipmentItem, "shipment_id", shipment_id, lines)
+        source = self.sources[source_id]
+        data = self._event(order, EventType.SHIPPED, t, shipment_id=shipment_id, number=None,
+                           inventory_source_id=source_id, inventory_source=source.code, total_qty=total_qty,
+                           carrier_title=carrier, track_number=track, items=lines_data(lines))
+        self.docs.append((t, "shipment", row, [data]))
+
+    def _refund(self, order, request: RefundRequest, t: datetime) -> None:
+        plan = refund_plan(order, order.items, request)
+        by_id = {i.id: i for i in order.items}
+        for line in plan.lines:
+            item = by_id[line.order_item_id]
+            unshipped = min(line.quantity, item.qty_to_ship)  # refunds take unshipped units first
+            if item.is_stocked and item.product_id:
+                if unshipped:
+                    self.stock.release(item.product_id, unshipped)
+                if plan.return_to_stock and line.quantity - unshipped and item.last_source:
+                    self.stock.put_back(item.product_id, item.last_source, line.quantity - unshipped)
+            item.qty_refunded += line.quantity
+            item.subtotal_refunded += line.subtotal
+            item.tax_refunded += line.tax_amount
+            item.discount_refunded += line.discount_amount
+        totals = plan.totals
+        refund_id = self._next_id(Refund)
+        row = self.rows.add(Refund, id=refund_id, order_id=order.id, created_by_id=self.actor_id,
+                            created_at=self.writer.when(t), state="refunded", return_to_stock=plan.return_to_stock,
+                            **totals)
+        self._doc_items(RefundItem, "refund_id", refund_id, plan.lines)
+        order.total_refunded += totals["grand_total"]
+        order.shipping_refunded += plan.shipping_amount
+        data = self._event(order, EventType.REFUNDED, t, refund_id=refund_id, number=None,
+                           grand_total=str(totals["grand_total"]), shipping_amount=str(plan.shipping_amount),
+                           adjustment_refund=str(plan.adjustment_refund), adjustment_fee=str(plan.adjustment_fee),
+                           return_to_stock=plan.return_to_stock, items=lines_data(plan.lines))
+        self.docs.append((t, "refund", row, [data]))
+
+    def _cancel(self, order, t: datetime) -> None:
+        to_cancel = cancel_check(order, order.items)
+        by_id = {i.id: i for i in order.items}
+        canceled_total = ZERO
+        lines = []
+        for item_id, qty in to_cancel.items():
+            item = by_id[item_id]
+            subtotal, tax, discount = amounts_for_billing(item, qty)
+            item.qty_canceled += qty
+            item.subtotal_canceled += subtotal
+            item.tax_canceled += tax
+            item.discount_canceled += discount
+            canceled_total += subtotal - discount + tax
+            if item.is_stocked and item.product_id and item.is_shippable:
+                self.stock.release(item.product_id, qty)
+            lines.append({"order_item_id": item.id, "sku": item.sku, "quantity": qty})
+        fully = all(i.qty_canceled == i.qty_ordered for i in order.items)
+        if fully:
+            canceled_total += order.shipping_total - order.shipping_invoiced
+        order.total_canceled += canceled_total
+        self._event(order, EventType.CANCELED, t, items=lines, amount=str(canceled_total), fully=fully)
+
+    # -- rows
+
+    def _order_row(self, order: PlannedOrder) -> None:
+        w = self.writer
+        row = order.row
+        row.update(status=order.status, total_invoiced=order.total_invoiced, total_refunded=order.total_refunded,
+                   total_canceled=order.total_canceled, shipping_invoiced=order.shipping_invoiced,
+                   shipping_refunded=order.shipping_refunded, invoice_state=order.invoice_state or "none",
+                   shipment_state=order.shipment_state or "none", payment_captured=order.payment_captured,
+                   created_at=w.when(row["created_at"]), updated_at=w.when(order.updated_at))
+        self.rows.add(Order, **row)
+        for item in order.items:
+            self.rows.add(OrderItem, **{name: getattr(item, name) for name in PlannedItem.__slots__
+                                        if name != "last_source"})
+
+    def _finish_stock(self) -> None:
+        """Write on-hand per source and the products' reservations as the planning left them."""
+        stock = self.stock
+        existing = {(pid, sid): inv for pid, sid, inv in
+                    ProductInventory.objects.values_list("product_id", "source_id", "id")}
+        creates = [ProductInventory(product_id=pid, source_id=sid, qty=stock.on_hand[(pid, sid)])
+                   for (pid, sid) in stock.touched if (pid, sid) not in existing]
+        ProductInventory.objects.bulk_create(creates)
+        updates = [ProductInventory(id=existing[key], qty=stock.on_hand[key]) for key in stock.touched
+                   if key in existing]
+        ProductInventory.objects.bulk_update(updates, ["qty"], batch_size=500)
+        products = [Product(id=pid, qty_reserved=qty) for pid, qty in stock.reserved.items()
+                    if qty != self.reserved_start.get(pid, 0)]
+        Product.objects.bulk_update(products, ["qty_reserved"], batch_size=500)
+        for coupon_id, uses in self.coupon_uses.items():
+            Coupon.objects.filter(id=coupon_id).update(times_used=F("times_used") + uses)
+
