@@ -132,7 +132,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{port}"
             for _ in range(100):
                 try:
-                    urllib.request.urlopen(base + "/api/schema/", timeout=2)
+                    urllib.request.urlopen(base + "/admin/login/", timeout=2)
                     break
                 except Exception:
                     time.sleep(0.2)
