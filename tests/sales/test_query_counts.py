@@ -2,10 +2,10 @@
 
 Each test measures the same action on a small and a large input and asserts the counts are
 equal (no query in a loop) and under the spec's bound. Counts are the same on SQLite and
-PostgreSQL; measured at the time of writing: placing 23 queries in the service (34 through the
+PostgreSQL; measured at the time of writing: placing 23 queries in the service (33 through the
 API, including authentication, the order detail it answers with and the order e-mail sent
-after commit), the order list 4 for a superuser / 6 for a staff user
-(whose permissions are read), the order detail 8 / 10.
+after commit), the order list 3 for a superuser / 5 for a staff user
+(whose permissions are read), the order detail 7 / 9.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.catalog.factories import ProductFactory, TaxRateFactory
 pytestmark = pytest.mark.django_db
 
 PLACE_MAX = 25  # the service alone; 23 measured
-PLACE_API_MAX = 36  # auth + place + detail response + order e-mail after commit; 34 measured
+PLACE_API_MAX = 36  # auth + place + detail response + order e-mail after commit; 33 measured
 LIST_MAX = 10  # SPEC §10
 DETAIL_MAX = 15  # SPEC §10
 
