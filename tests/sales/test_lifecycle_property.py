@@ -1,0 +1,492 @@
+"""Property-based test of the order lifecycle (SPEC §1, §3, §5) with hypothesis.
+
+Random orders (1–4 lines, random quantities and prices, sometimes a percent coupon, virtual
+lines, taxed lines, a gateway payment method) go through random sequences of actions —
+invoice, ship, refund (preview first), cancel, flag fraud, clear fraud — with random
+quantities, sources and amounts, through the services. Before each action a small oracle
+written from the SPEC predicts whether it must succeed and, if not, which code must refuse
+it (following the SPEC's check order); afterwards the database must show exactly the
+predicted change, and after every step (refused ones included) every invariant must hold:
+
+- per item: 0 ≤ counters ≤ qty_ordered, invoiced + canceled ≤ ordered, shipped + canceled ≤
+  ordered, refunded ≤ invoiced;
+- money: total_refunded ≤ total_invoiced ≤ grand_total, total_invoiced + total_canceled ≤
+  grand_total (equal once nothing is left to invoice), documents add up to the order's totals,
+  each settled line's invoiced + canceled amounts equal the line exactly;
+- stock: qty_reserved = Σ qty_to_ship of stocked lines; on hand per source = initial − shipped
+  + returned (with return_to_stock, at the latest shipment's source);
+- status = the SPEC's status rules of the quantities (and fraud while flagged); the `can` flags
+  agree with what "everything" actions do; the coupon use is given back only on a full cancel.
+
+Each example runs inside a savepoint rolled back at its end, so examples never see each other.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from carts.models import Coupon
+from catalog.models import InventorySource, Product, ProductInventory
+from config.errors import DomainError
+from sales import status as rules
+from sales.models import Invoice, Order, OrderItem, OrderStatus, Refund, Shipment
+from sales.services.canceling import order_cancel
+from sales.services.common import LineQty
+from sales.services.fraud import order_clear_fraud
+from sales.services.invoicing import invoice_create
+from sales.services.refunding import RefundRequest, refund_create, refund_preview
+from sales.services.shipping import shipment_create
+from tests.carts.factories import CouponFactory
+from tests.catalog.factories import InventorySourceFactory, ProductFactory, TaxRateFactory
+from tests.sales.helpers import placed_order
+from tests.sales.test_status_rules import expected_status
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+ZERO = D("0.00")
+BLOCKED = {OrderStatus.CANCELED, OrderStatus.CLOSED, OrderStatus.FRAUD}
+
+
+def share(amount: Decimal, q: int, n: int) -> Decimal:
+    return (amount * q / n).quantize(D("0.01"), rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------- strategies
+
+prices = st.decimals(min_value=D("0.01"), max_value=D("99.99"), places=2)
+line_st = st.fixed_dictionaries({
+    "price": prices,
+    "qty": st.integers(1, 4),
+    "virtual": st.integers(0, 4).map(lambda n: n == 0),  # 1 in 5 lines is virtual
+    "tax": st.sampled_from([None, None, "7.25", "19", "2.5"]),
+    "stock_default": st.integers(-4, 3),  # relative to qty: usually enough, now and then short
+    "stock_east": st.integers(0, 5),
+})
+order_st = st.fixed_dictionaries({
+    "lines": st.lists(line_st, min_size=1, max_size=4),
+    "coupon": st.sampled_from([None, None, "10", "15", "33.33"]),
+    "payment": st.sampled_from(["cashondelivery"] * 6 + ["moneytransfer", "paypal_standard"]),
+})
+ACTIONS = ["invoice", "ship", "refund", "cancel", "fraud", "clear_fraud"]
+
+
+# ---------------------------------------------------------------- the world of one example
+
+class World:
+    def __init__(self, spec: dict):
+        self.default = InventorySource.objects.get(code="default")
+        self.east = InventorySourceFactory(code="east")
+        self.closed = InventorySourceFactory(code="closed-store", active=False)
+        rates: dict[str, object] = {}
+        lines = []
+        self.on_hand: dict[tuple[int, int], int] = {}
+        for line in spec["lines"]:
+            kwargs = {}
+            if line["tax"]:
+                if line["tax"] not in rates:
+                    rates[line["tax"]] = TaxRateFactory(country="US", rate=D(line["tax"])).category
+                kwargs["tax_category"] = rates[line["tax"]]
+            if line["virtual"]:
+                product = ProductFactory(price=line["price"], type="virtual", **kwargs)
+            else:
+                product = ProductFactory(price=line["price"], **kwargs)
+                east = line["stock_east"]
+                default = max(line["qty"] + line["stock_default"], line["qty"] - east, 0)  # enough to place
+                for source, qty in ((self.default, default), (self.east, east), (self.closed, 2)):
+                    ProductInventory.objects.create(product=product, source=source, qty=qty)
+                    self.on_hand[(product.id, source.id)] = qty
+            lines.append((product, line["qty"]))
+        all_virtual = all(line["virtual"] for line in spec["lines"])
+        kwargs = {"payment": spec["payment"], "shipping": None if all_virtual else "flatrate"}
+        if spec["coupon"]:
+            kwargs["coupon"] = CouponFactory(discount_type="percent", value=D(spec["coupon"])).code
+        self.order = placed_order(*lines, **kwargs)
+        self.coupon_id = self.order.coupon_id
+        self.latest_source: dict[int, int] = {}
+        self.flagged = False
+        self.log: list[str] = []
+        self.rnd = None  # a hypothesis-controlled random.Random, set by the test
+
+    # -- reads
+    def order_row(self) -> Order:
+        return Order.objects.get(id=self.order.id)
+
+    def items(self) -> list[OrderItem]:
+        return list(OrderItem.objects.filter(order_id=self.order.id).order_by("id"))
+
+    def state(self) -> tuple:
+        """Everything an action may change, for 'refused means unchanged'."""
+        order = Order.objects.filter(id=self.order.id).values().get()
+        order.pop("updated_at")
+        return (order, list(OrderItem.objects.filter(order_id=self.order.id).order_by("id").values()),
+                list(ProductInventory.objects.order_by("id").values_list("id", "qty")),
+                list(Product.objects.order_by("id").values_list("id", "qty_reserved")),
+                Invoice.objects.filter(order_id=self.order.id).count(),
+                Shipment.objects.filter(order_id=self.order.id).count(),
+                Refund.objects.filter(order_id=self.order.id).count(),
+                list(Coupon.objects.values_list("id", "times_used")))
+
+
+# ---------------------------------------------------------------- oracles (from the SPEC)
+
+def billing_amounts(item: OrderItem, q: int) -> tuple[Decimal, Decimal, Decimal]:
+    if item.qty_invoiced + item.qty_canceled + q == item.qty_ordered:
+        return (item.subtotal - item.subtotal_invoiced - item.subtotal_canceled,
+                item.tax_amount - item.tax_invoiced - item.tax_canceled,
+                item.discount_amount - item.discount_invoiced - item.discount_canceled)
+    return share(item.subtotal, q, item.qty_ordered), share(item.tax_amount, q, item.qty_ordered), \
+        share(item.discount_amount, q, item.qty_ordered)
+
+
+def refund_amounts(item: OrderItem, q: int) -> tuple[Decimal, Decimal, Decimal]:
+    left = (item.subtotal_invoiced - item.subtotal_refunded, item.tax_invoiced - item.tax_refunded,
+            item.discount_invoiced - item.discount_refunded)
+    if item.qty_refunded + q == item.qty_invoiced:
+        return left
+    parts = (share(item.subtotal, q, item.qty_ordered), share(item.tax_amount, q, item.qty_ordered),
+             share(item.discount_amount, q, item.qty_ordered))
+    return tuple(min(p, rest) for p, rest in zip(parts, left, strict=True))  # type: ignore[return-value]
+
+
+def total_of(amounts) -> Decimal:
+    subtotal, tax, discount = amounts
+    return subtotal - discount + tax
+
+
+def gateway(order: Order) -> bool:
+    return order.payment_method_code in ("paypal_standard", "paylink")
+
+
+def expect_invoice(order, items, wanted):
+    """(code or None, {item_id: qty}) — the SPEC's check order."""
+    if wanted is not None:
+        if not wanted:
+            return "validation_error", None
+        if any(q < 1 for q in wanted.values()):
+            return "validation_error", None
+    if order.status in BLOCKED:
+        return "order_not_invoiceable", None
+    if gateway(order):
+        return "payment_method_not_invoiceable", None
+    if not any(i.qty_to_invoice for i in items):
+        return "order_not_invoiceable", None
+    by_id = {i.id: i for i in items}
+    if wanted is None:
+        wanted = {i.id: i.qty_to_invoice for i in items if i.qty_to_invoice}
+    if any(q > by_id[i].qty_to_invoice for i, q in wanted.items()):
+        return "quantity_exceeds_remaining", None
+    return None, wanted
+
+
+def expect_ship(world, order, items, wanted, source):
+    if source is None or not source.active:
+        return "inventory_source_not_found", None
+    by_id = {i.id: i for i in items}
+    if wanted is not None:
+        if not wanted or any(q < 1 for q in wanted.values()):
+            return "validation_error", None
+        if any(not by_id[i].is_shippable for i in wanted):
+            return "item_not_shippable", None
+    if order.status in BLOCKED:
+        return "order_not_shippable", None
+    if not any(i.qty_to_ship for i in items):
+        return "order_not_shippable", None
+    if wanted is None:
+        wanted = {i.id: i.qty_to_ship for i in items if i.qty_to_ship}
+    if any(q > by_id[i].qty_to_ship for i, q in wanted.items()):
+        return "quantity_exceeds_remaining", None
+    for item_id, q in wanted.items():
+        item = by_id[item_id]
+        if item.is_stocked and world.on_hand.get((item.product_id, source.id), 0) < q:
+            return "insufficient_stock", None
+    return None, wanted
+
+
+def expect_refund(order, items, req: RefundRequest):
+    wanted = {x.order_item_id: x.quantity for x in req.items}
+    if any(q < 1 for q in wanted.values()):
+        return "validation_error", None
+    if order.status in BLOCKED:
+        return "order_not_refundable", None
+    if not any(i.qty_invoiced for i in items) and order.total_invoiced <= ZERO:
+        return "order_not_refundable", None
+    if order.total_invoiced - order.total_refunded <= ZERO and not any(i.qty_to_refund for i in items):
+        return "order_not_refundable", None
+    by_id = {i.id: i for i in items}
+    if any(q > by_id[i].qty_to_refund for i, q in wanted.items()):
+        return "refund_exceeds_refundable", None
+    if req.shipping_amount > order.shipping_invoiced - order.shipping_refunded:
+        return "refund_exceeds_refundable", None
+    grand = sum((total_of(refund_amounts(by_id[i], q)) for i, q in wanted.items()), ZERO) \
+        + req.shipping_amount + req.adjustment_refund - req.adjustment_fee
+    if grand <= ZERO:
+        return "refund_empty", None
+    if grand > order.total_invoiced - order.total_refunded:
+        return "refund_exceeds_refundable", None
+    return None, grand
+
+
+def expect_cancel(order, items):
+    if order.status in BLOCKED:
+        return "order_not_cancelable", None
+    to_cancel = {i.id: i.qty_to_cancel for i in items if i.qty_to_cancel}
+    if not to_cancel:
+        return "order_not_cancelable", None
+    return None, to_cancel
+
+
+# ---------------------------------------------------------------- one step
+
+def draw_lines(data, items, left, *, label, allow_none=True, allow_empty=False):
+    """None (everything), or some lines with a quantity of what is ``left`` of them: mostly valid,
+    now and then 0, negative or one too many."""
+    if allow_none and data.draw(st.integers(0, 5), label=f"{label}: all?") == 5:
+        return None
+    useful = [n for n, item in enumerate(items) if left(item) > 0]
+    pool = useful if useful and data.draw(st.integers(0, 4), label=f"{label}: any line?") != 4 else list(range(len(items)))
+    if allow_empty and data.draw(st.integers(0, 9), label=f"{label}: no lines?") == 9:
+        return {}
+    chosen = data.draw(st.lists(st.sampled_from(pool), unique=True, min_size=1, max_size=len(pool)),
+                       label=f"{label}: lines")
+    wanted = {}
+    for index in chosen:
+        item, most = items[index], max(1, left(items[index]))
+        if data.draw(st.integers(0, 14), label=f"{label}: odd qty?") == 14:
+            wanted[item.id] = data.draw(st.sampled_from([-1, 0, left(item) + 1]), label=f"{label}: odd qty")
+        else:
+            wanted[item.id] = data.draw(st.integers(1, most), label=f"{label}: qty")
+    return wanted
+
+
+def draw_action(world: World, data) -> str:
+    """Mostly an action the order allows now (so long lifecycles happen), sometimes any action.
+    The choice uses a hypothesis-controlled Random: plain draws lean towards their first value."""
+    order, items = world.order_row(), world.items()
+    flags = rules.flags_compute(items, status=order.status, gateway_payment=gateway(order))
+    allowed = [a for a in ("invoice", "ship", "refund") for _ in range(3) if getattr(flags, a)]
+    allowed += ["cancel"] if flags.cancel else []
+    if allowed and world.rnd.random() < 0.85:
+        return world.rnd.choice(allowed)
+    return world.rnd.choice(ACTIONS)
+
+
+def as_lines(wanted):
+    return None if wanted is None else [LineQty(i, q) for i, q in wanted.items()]
+
+
+def run(world: World, action: str, data) -> None:
+    order, items = world.order_row(), world.items()
+    before = world.state()
+    by_id = {i.id: i for i in items}
+    flags = rules.flags_compute(items, status=order.status, gateway_payment=gateway(order))
+
+    if action == "invoice":
+        wanted = draw_lines(data, items, rules.qty_to_invoice, label="invoice")
+        code, plan = expect_invoice(order, items, wanted)
+        if wanted is None:
+            assert flags.invoice == (code is None), (flags, code)
+        outcome = attempt(lambda: invoice_create(order_id=order.id, items=as_lines(wanted), actor=None))
+        check_outcome(world, before, code, outcome, f"invoice {wanted}")
+        if code is None:
+            invoice = outcome
+            lines = {x.order_item_id: x for x in invoice.items.all()}
+            assert {k: x.quantity for k, x in lines.items()} == plan
+            for item_id, q in plan.items():
+                assert (lines[item_id].subtotal, lines[item_id].tax_amount, lines[item_id].discount_amount) == \
+                    billing_amounts(by_id[item_id], q)
+            first = not Invoice.objects.filter(order_id=order.id).exclude(id=invoice.id).exists()
+            assert invoice.shipping_total == (order.shipping_total if first else ZERO)
+            after = world.items()
+            for item in after:
+                assert item.qty_invoiced == by_id[item.id].qty_invoiced + plan.get(item.id, 0)
+
+    elif action == "ship":
+        wanted = draw_lines(data, items, rules.qty_to_ship, label="ship")
+        pick = data.draw(st.integers(0, 19), label="source")  # mostly default, often east, rarely bad
+        source = world.default if pick < 11 else world.east if pick < 18 else world.closed if pick == 18 else None
+        code, plan = expect_ship(world, order, items, wanted, source)
+        outcome = attempt(lambda: shipment_create(order_id=order.id, inventory_source_id=source.id if source else None,
+                                                  items=as_lines(wanted), actor=None))
+        check_outcome(world, before, code, outcome, f"ship {wanted} from {source}")
+        if code is None:
+            assert {x.order_item_id: x.quantity for x in outcome.items.all()} == plan
+            for item_id, q in plan.items():
+                item = by_id[item_id]
+                world.latest_source[item_id] = source.id
+                if item.is_stocked:
+                    world.on_hand[(item.product_id, source.id)] -= q
+
+    elif action == "refund":
+        wanted = draw_lines(data, items, rules.qty_to_refund, label="refund", allow_none=False, allow_empty=True)
+        order_left = order.total_invoiced - order.total_refunded
+        shipping_left = order.shipping_invoiced - order.shipping_refunded
+        def amount(label, *special):
+            """Mostly 0.00, sometimes a random amount or one of the limits (or a cent past it)."""
+            kind = data.draw(st.integers(0, 5), label=f"{label}?")
+            if kind < 3:
+                return ZERO
+            if kind < 5 or not special:
+                return data.draw(st.decimals(min_value=0, max_value=12, places=2), label=label)
+            return data.draw(st.sampled_from(special), label=label)
+
+        req = RefundRequest(
+            items=as_lines(wanted) or [],
+            shipping_amount=amount("shipping_amount", shipping_left, shipping_left + D("0.01")),
+            adjustment_refund=amount("adjustment_refund", order_left, order_left + D("0.01")),
+            adjustment_fee=amount("adjustment_fee", D("0.01")),
+            return_to_stock=data.draw(st.booleans(), label="return_to_stock"),
+        )
+        code, grand = expect_refund(order, items, req)
+        preview = attempt(lambda: refund_preview(order_id=order.id, request=req))
+        assert world.state() == before, "the preview wrote something"
+        if code is None:
+            assert not isinstance(preview, DomainError), preview
+        else:
+            assert isinstance(preview, DomainError) and preview.code == code, (code, preview)
+        outcome = attempt(lambda: refund_create(order_id=order.id, request=req, actor=None))
+        check_outcome(world, before, code, outcome, f"refund {req}")
+        if code is None:
+            refund = outcome
+            assert refund.grand_total == grand == preview.totals["grand_total"]
+            assert {k: getattr(refund, k) for k in preview.totals} == preview.totals
+            assert [(x.order_item_id, x.quantity, x.total) for x in refund.items.order_by("id")] == \
+                [(x.order_item_id, x.quantity, x.total) for x in preview.lines]
+            for x in req.items:
+                item = by_id[x.order_item_id]
+                unshipped = min(x.quantity, item.qty_to_ship)
+                shipped = x.quantity - unshipped
+                if req.return_to_stock and item.is_stocked and shipped:
+                    source_id = world.latest_source[item.id]
+                    world.on_hand[(item.product_id, source_id)] += shipped
+
+    elif action == "cancel":
+        code, plan = expect_cancel(order, items)
+        assert flags.cancel == (code is None)
+        outcome = attempt(lambda: order_cancel(order_id=order.id, actor=None))
+        check_outcome(world, before, code, outcome, "cancel")
+        if code is None:
+            after = {i.id: i for i in world.items()}
+            canceled = ZERO
+            for item_id, q in plan.items():
+                assert after[item_id].qty_canceled == by_id[item_id].qty_canceled + q
+                canceled += total_of(billing_amounts(by_id[item_id], q))
+            if all(i.qty_canceled == i.qty_ordered for i in after.values()):
+                canceled += order.shipping_total - order.shipping_invoiced
+            assert world.order_row().total_canceled == order.total_canceled + canceled
+
+    elif action == "fraud":
+        Order.objects.filter(id=order.id).update(status=OrderStatus.FRAUD)
+        world.flagged = True
+
+    elif action == "clear_fraud":
+        code = None if world.flagged else "order_not_fraud"
+        outcome = attempt(lambda: order_clear_fraud(order_id=order.id, actor=None))
+        check_outcome(world, before, code, outcome, "clear fraud")
+        world.flagged = False
+
+    world.log.append(action)
+    check_invariants(world)
+
+
+def attempt(fn):
+    try:
+        return fn()
+    except DomainError as exc:  # anything else (IntegrityError, KeyError…) fails the test
+        return exc
+
+
+def check_outcome(world: World, before, code, outcome, what: str) -> None:
+    event(f"{what.split()[0]}: {code or 'ok'}")  # --hypothesis-show-statistics shows the mix
+    if code is None:
+        assert not isinstance(outcome, DomainError), f"{what}: refused with {outcome.code}: {outcome.message}"
+    else:
+        assert isinstance(outcome, DomainError), f"{what}: should be refused with {code}"
+        assert outcome.code == code, f"{what}: refused with {outcome.code} ({outcome.message}), expected {code}"
+        assert world.state() == before, f"{what}: refused but wrote something"
+
+
+# ---------------------------------------------------------------- invariants
+
+def check_invariants(world: World) -> None:
+    order, items = world.order_row(), world.items()
+    for i in items:
+        for counter in (i.qty_invoiced, i.qty_shipped, i.qty_refunded, i.qty_canceled):
+            assert 0 <= counter <= i.qty_ordered, i.__dict__
+        assert i.qty_invoiced + i.qty_canceled <= i.qty_ordered
+        assert i.qty_shipped + i.qty_canceled <= i.qty_ordered
+        assert i.qty_refunded <= i.qty_invoiced
+        if not i.is_shippable:
+            assert i.qty_shipped == 0
+        # money per line: documents never take more than the line, settled lines add up exactly
+        assert i.subtotal_invoiced + i.subtotal_canceled <= i.subtotal
+        assert i.subtotal_refunded <= i.subtotal_invoiced and i.tax_refunded <= i.tax_invoiced
+        assert i.discount_refunded <= i.discount_invoiced
+        if i.qty_invoiced + i.qty_canceled == i.qty_ordered:
+            assert i.subtotal_invoiced + i.subtotal_canceled == i.subtotal
+            assert i.tax_invoiced + i.tax_canceled == i.tax_amount
+            assert i.discount_invoiced + i.discount_canceled == i.discount_amount
+        if i.qty_refunded == i.qty_invoiced:
+            assert (i.subtotal_refunded, i.tax_refunded, i.discount_refunded) == (
+                i.subtotal_invoiced, i.tax_invoiced, i.discount_invoiced)
+
+    assert ZERO <= order.total_refunded <= order.total_invoiced <= order.grand_total
+    assert order.total_invoiced + order.total_canceled <= order.grand_total
+    assert order.total_due >= ZERO
+    if all(i.qty_to_invoice == 0 for i in items):
+        assert order.total_invoiced + order.total_canceled == order.grand_total
+    assert order.shipping_refunded <= order.shipping_invoiced <= order.shipping_total
+    invoices = Invoice.objects.filter(order_id=order.id)
+    assert sum((x.grand_total for x in invoices), ZERO) == order.total_invoiced
+    assert sum((x.shipping_total for x in invoices), ZERO) == order.shipping_invoiced
+    assert sum((x.grand_total for x in Refund.objects.filter(order_id=order.id)), ZERO) == order.total_refunded
+    assert sum((p.amount for p in order.payments.all()), ZERO) == order.total_invoiced
+
+    # stock: reservations follow qty_to_ship; on hand follows shipments and returns
+    reserved: dict[int, int] = {}
+    for i in items:
+        if i.is_stocked and i.product_id:
+            reserved[i.product_id] = reserved.get(i.product_id, 0) + i.qty_to_ship
+    assert dict(Product.objects.filter(id__in=reserved).values_list("id", "qty_reserved")) == reserved
+    actual = {(pid, sid): qty for pid, sid, qty in
+              ProductInventory.objects.values_list("product_id", "source_id", "qty") if (pid, sid) in world.on_hand}
+    assert actual == world.on_hand
+    assert all(q >= 0 for q in actual.values())
+
+    # status: the SPEC's rules (fraud while flagged), the same as the pure function
+    gw = gateway(order)
+    expected = OrderStatus.FRAUD if world.flagged else expected_status(items, 1, gw, order.payment_captured)
+    assert order.status == expected, (order.status, expected, world.log)
+    if not world.flagged:
+        assert order.status == rules.status_compute(items, current=OrderStatus.PENDING, gateway_payment=gw,
+                                                    payment_captured=order.payment_captured)
+    if world.coupon_id:
+        fully = all(i.qty_canceled == i.qty_ordered for i in items)
+        assert Coupon.objects.get(id=world.coupon_id).times_used == (0 if fully else 1)
+
+
+# ---------------------------------------------------------------- the test
+
+@settings(max_examples=50, deadline=None, print_blob=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large])
+@given(spec=order_st, steps=st.integers(3, 8), data=st.data())
+def test_random_lifecycles_keep_every_invariant(db, spec, steps, data):
+    with transaction.atomic():
+        world = World(spec)
+        world.rnd = data.draw(st.randoms(use_true_random=False), label="action chooser")
+        check_invariants(world)
+        for _ in range(steps):
+            run(world, draw_action(world, data), data)
+        # Finish: clear any flag and settle what is left, then check the settled order adds up.
+        if world.flagged:
+            run(world, "clear_fraud", data)
+        order, items = world.order_row(), world.items()
+        if order.status not in BLOCKED and any(i.qty_to_cancel for i in items):
+            run(world, "cancel", data)
+        transaction.set_rollback(True)
