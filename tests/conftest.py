@@ -32,6 +32,43 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """PBKDF2 costs ~0.1–1 s per user and per login; tests check behaviour, not hash strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _restore_default_rows() -> None:
+    """Transactional tests flush every table, data-migration rows included; put them back."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("catalog.migrations.0002_default_data", "carts.migrations.0002_default_methods"):
+        importlib.import_module(module).forwards(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _default_rows(request):
+    """Every test that touches the database starts with the store `migrate` leaves (SPEC §3)."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()} and not (
+            {"db", "transactional_db", "live_server"} & set(request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+    from catalog.models import InventorySource
+
+    if not InventorySource.objects.filter(code="default").exists():
+        _restore_default_rows()
+    yield
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))\
+        or "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(email="admin@example.com", is_staff=True, is_superuser=True, name="Ada Admin")
