@@ -80,7 +80,7 @@ class CartAdmin(admin.ModelAdmin):
                     "created_at", "updated_at", "continue_link")
     list_filter = ("is_active", "currency", "created_at")
     search_fields = ("customer__email", "customer__first_name", "customer__last_name")
-    list_select_related = ("customer", "created_by")
+    list_select_related = ("customer", "created_by", "order")
     list_per_page = 50
     inlines = [CartItemInline]
     readonly_fields = ("customer", "currency", "exchange_rate", "billing_address", "shipping_address",
@@ -119,4 +119,8 @@ class CartAdmin(admin.ModelAdmin):
         if obj.is_active:
             return format_html('<a href="{}">Continue in wizard</a>',
                                reverse("admin:sales_order_create_step", args=[obj.pk, "products"]))
+        order = getattr(obj, "order", None)
+        if order is not None:
+            return format_html('<a href="{}">Order #{}</a>', reverse("admin:sales_order_change", args=[order.pk]),
+                               order.number)
         return "placed"

@@ -164,3 +164,22 @@ def test_coupon_codes_are_case_insensitive_unique(admin_client):
         "usage_limit_per_customer": ""})
     assert r.status_code == 200
     assert "already exists" in r.content.decode() or "Constraint" in r.content.decode()
+
+
+def test_cart_list_links_drafts_to_the_wizard_and_placed_carts_to_their_order(admin_client,
+                                                                              django_assert_max_num_queries):
+    from sales.services.placing import order_place
+    from tests.carts.helpers import ready_cart
+
+    product = ProductFactory(stock=50)
+    draft = ready_cart((product, 1))
+    placed = ready_cart((product, 1))
+    order = order_place(cart_id=placed.id, actor=None)
+    for _ in range(5):
+        ready_cart((product, 1))
+    with django_assert_max_num_queries(6):
+        r = admin_client.get(reverse("admin:carts_cart_changelist"))
+    body = r.content.decode()
+    assert reverse("admin:sales_order_create_step", args=[draft.id, "products"]) in body
+    assert f"Order #{order.number}" in body
+    assert admin_client.get(reverse("admin:carts_cart_change", args=[draft.id])).status_code == 200

@@ -189,3 +189,11 @@ def test_reorder_refusal_shows_the_message(admin_client):
     r = admin_client.post(reverse("admin:sales_order_reorder", args=[order.pk]), follow=True)
     assert "no customer" in r.content.decode()
     assert not Cart.objects.exists()
+
+
+def test_row_checkboxes_keep_djangos_markup(admin_client):
+    order = make_orders(1)[0]
+    body = admin_client.get(LIST_URL).content.decode()
+    assert (f'<input type="checkbox" name="_selected_action" value="{order.pk}" class="action-select" '
+            f'aria-label="Select this object for an action - #{order.number}">') in body
+    assert 'id="action-toggle"' in body
