@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -57,6 +58,7 @@ def _amount(value, *, field: str, errors: dict) -> Decimal | None:
     return None
 
 
+@extend_schema_field({"type": "number", "minimum": 0, "description": "Minor units (pence), fractions allowed"})
 class MinorAmountField(serializers.Field):
     """A bare amount in minor units (payments)."""
 
@@ -347,3 +349,213 @@ class OrderImportView(APIView):
         serializer.is_valid(raise_exception=True)
         order = order_import(document=request.data, actor=request.user, validated=serializer.validated_data)
         return Response({"order": {"id": order.id}}, status=status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------- fast path for bulk import
+
+
+class _Undecided(Exception):
+    """The fast validator met something it does not decide itself: DRF decides."""
+
+
+_EMPTY = serializers.empty
+
+
+def _leaf(field: serializers.Field):
+    """A validator for one leaf field with DRF's semantics: the common types are checked
+    inline, anything else goes through the field's own ``run_validation``."""
+    kind = type(field)
+    generic = field.run_validation
+
+    def run_generic(value):
+        try:
+            return generic(value)
+        except (serializers.ValidationError, serializers.SkipField):
+            raise _Undecided from None
+        except Exception:  # a Django ValidationError or anything odd: DRF reports it properly
+            raise _Undecided from None
+
+    if kind is serializers.CharField:
+        max_length, min_length, allow_blank, trim = field.max_length, field.min_length, field.allow_blank, \
+            field.trim_whitespace
+
+        def run_char(value):
+            if type(value) is not str:
+                return run_generic(value)
+            text = value.strip() if trim else value
+            if not text:
+                if allow_blank:
+                    return ""
+                raise _Undecided
+            if (max_length is not None and len(text) > max_length) or (min_length is not None and len(text) < min_length) \
+                    or "\x00" in text:
+                raise _Undecided
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")  # lone surrogates fail, as DRF's surrogate validator refuses them
+                except UnicodeEncodeError:
+                    raise _Undecided from None
+            return text
+
+        return run_char
+    if issubclass(kind, serializers.IntegerField) and all(
+            type(v).__name__ in ("MinValueValidator", "MaxValueValidator") for v in field.validators):
+        low, high = field.min_value, field.max_value
+
+        def run_int(value):
+            if type(value) is not int:
+                return run_generic(value)
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise _Undecided
+            return value
+
+        return run_int
+    if kind is serializers.BooleanField:
+        def run_bool(value):
+            if value is True or value is False:
+                return value
+            return run_generic(value)
+
+        return run_bool
+    if kind is serializers.ChoiceField:
+        mapping = field.choice_strings_to_values
+
+        def run_choice(value):
+            if type(value) in (str, int):
+                key = str(value)
+                if key in mapping:
+                    return mapping[key]
+            return run_generic(value)
+
+        return run_choice
+    if kind in (PriceField, MinorAmountField, IdOrTextField) and not field.validators:
+        allow_null, convert = field.allow_null, field.to_internal_value
+
+        def run_custom(value):
+            if value is None:
+                if allow_null:
+                    return None
+                raise _Undecided
+            if value is _EMPTY:
+                return run_generic(value)
+            try:
+                return convert(value)
+            except serializers.ValidationError:
+                raise _Undecided from None
+
+        return run_custom
+    if kind is serializers.DateTimeField and not field.validators:
+        # DRF asks for the current time zone on every value; the command's is fixed, so ask once.
+        field.timezone = field.default_timezone()
+
+        def run_datetime(value):
+            if type(value) is not str:
+                return run_generic(value)
+            try:
+                parsed = parse_datetime(value)
+            except (ValueError, TypeError):
+                raise _Undecided from None
+            if parsed is None:
+                raise _Undecided
+            try:
+                return field.enforce_timezone(parsed)
+            except Exception:
+                raise _Undecided from None
+
+        return run_datetime
+    return run_generic
+
+
+def _compile(field: serializers.Field):
+    if isinstance(field, serializers.ListSerializer):
+        child = _compile(field.child)
+        allow_null, allow_empty = field.allow_null, field.allow_empty
+        max_length, min_length = field.max_length, field.min_length
+
+        def run_list(value):
+            if value is None:
+                if allow_null:
+                    return None
+                raise _Undecided
+            if type(value) is not list or (not value and not allow_empty) \
+                    or (max_length is not None and len(value) > max_length) \
+                    or (min_length is not None and len(value) < min_length):
+                raise _Undecided
+            return [child(v) for v in value]
+
+        return run_list
+    if isinstance(field, serializers.Serializer):
+        if field.validators or field._read_only_defaults():
+            raise TypeError("serializer-level validators are not compiled")
+        given: dict = {}  # name → (validator, validate_<name>)
+        required: list[str] = []
+        defaults: list = []  # (name, default, validate_<name>) for absent fields with a default
+        for name, f in field.fields.items():
+            if f.read_only:
+                continue
+            check = getattr(field, f"validate_{name}", None)
+            given[name] = (_compile(f), check)
+            if f.required:
+                required.append(name)
+            elif f.default is not _EMPTY:
+                defaults.append((name, f.default, check))
+        validate = field.validate if type(field).validate is not serializers.Serializer.validate else None
+        allow_null = field.allow_null
+
+        def run_object(value):
+            if value is None:
+                if allow_null:
+                    return None
+                raise _Undecided
+            if not isinstance(value, dict):
+                raise _Undecided
+            for name in required:
+                if name not in value:
+                    raise _Undecided
+            out = {}
+            for name, raw in value.items():  # keys the serializer does not declare are ignored, as DRF does
+                entry = given.get(name)
+                if entry is None:
+                    continue
+                result = entry[0](raw)
+                if entry[1] is not None:
+                    try:
+                        result = entry[1](result)
+                    except Exception:
+                        raise _Undecided from None
+                out[name] = result
+            for name, default, check in defaults:
+                if name not in value:
+                    result = default() if callable(default) else default
+                    if check is not None:
+                        try:
+                            result = check(result)
+                        except Exception:
+                            raise _Undecided from None
+                    out[name] = result
+            if validate is not None:
+                try:
+                    out = validate(out)
+                except Exception:
+                    raise _Undecided from None
+            return out
+
+        return run_object
+    return _leaf(field)
+
+
+class FastDocumentValidator:
+    """``OrderImportSerializer``'s checks, compiled from its own fields for ``import_orders``
+    (DRF's generic machinery costs ~1 ms a document; this ~0.1 ms). It only ever answers
+    "valid, here is exactly what the serializer would return"; on anything else — an error,
+    an unusual type — it returns None and the caller asks the serializer, which decides and
+    words the errors. Tests check that both agree on every document they import."""
+
+    def __init__(self) -> None:
+        self._run = _compile(OrderImportSerializer())
+
+    def __call__(self, document) -> dict | None:
+        try:
+            return self._run(document)
+        except _Undecided:
+            return None

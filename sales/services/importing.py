@@ -39,15 +39,18 @@ Decisions where SPEC and seed are silent (also in the README of the import):
 
 from __future__ import annotations
 
+import operator
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -264,7 +267,7 @@ def _as_id(value: Any) -> int | None:
 
 @dataclass
 class ItemPlan:
-    product: Product | None
+    product_id: int | None
     sku: str | None
     name: str
     type: str
@@ -282,7 +285,7 @@ class ItemPlan:
         return self.subtotal - self.discount_amount + self.tax_amount
 
     def fields(self) -> dict[str, Any]:
-        return {"product": self.product, "sku": self.sku, "name": self.name, "type": self.type,
+        return {"product_id": self.product_id, "sku": self.sku, "name": self.name, "type": self.type,
                 "is_shippable": self.is_shippable, "is_stocked": self.is_stocked, "qty_ordered": self.qty,
                 "price": self.price, "subtotal": self.subtotal, "tax_percent": self.tax_percent,
                 "tax_amount": self.tax_amount, "discount_amount": self.discount_amount, "total": self.total}
@@ -302,7 +305,7 @@ class ImportPlan:
     reference: str
     status: int
     order: dict[str, Any]  # Order fields, except number, customer and created_by
-    customer: Customer | None
+    customer_id: int | None
     new_customer: tuple[str, str, str] | None  # (email, first_name, last_name) to find or create
     items: list[ItemPlan]
     payments: list[dict[str, Any]]
@@ -415,12 +418,13 @@ def _items_plan(data: dict, lookups: ImportLookups, tax_address: dict | None,
             sku, name, type_ = item["sku"], item["name"], ProductType.SIMPLE if shippable else ProductType.VIRTUAL
         tax_percent = ZERO
         if unit_amount:
-            tax_percent = (unit_tax / unit_amount * HUNDRED).quantize(PERCENT_PLACES)
+            tax_percent = (unit_tax / unit_amount * HUNDRED).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
             if tax_percent > MAX_PERCENT:
                 raise InvalidInput(f"items.{n}.price.tax: the tax is {tax_percent}% of the amount.",
                                    field=f"items.{n}.price.tax")
         plan = ItemPlan(
-            product=product, sku=sku, name=name[:255], type=type_, is_shippable=shippable, is_stocked=stocked, qty=qty,
+            product_id=product.id if product is not None else None, sku=sku, name=name[:255], type=type_,
+            is_shippable=shippable, is_stocked=stocked, qty=qty,
             price=_check_money(q2(unit_amount / HUNDRED), f"items.{n}.price"),
             subtotal=_check_money(q2(unit_amount * qty / HUNDRED), f"items.{n}.quantity"),
             tax_percent=tax_percent,
@@ -624,7 +628,8 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
     for c in data.get("comments") or ():
         author, author_name = _author(c.get("admin"), lookups, actor)
         comments.append({"comment": c["message"], "customer_notified": bool(c.get("customer_facing")),
-                         "author": author, "author_name": author_name, "created_at": c.get("created_at") or now})
+                         "author_id": author.pk if author is not None else None, "author_name": author_name,
+                         "created_at": c.get("created_at") or now})
     shipments, other_fulfillments = _fulfillments_plan(data, items, created_at)
     if data["reference"] in lookups.references_taken:
         raise DuplicateReference(f"An order with reference {data['reference']!r} has already been imported.",
@@ -696,14 +701,15 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
     reserve: dict[int, int] = {}
     shipped: dict[int, int] = {}
     for item in items:
-        if item.is_stocked and item.is_shippable and item.product is not None:
-            reserve[item.product.id] = reserve.get(item.product.id, 0) + item.qty
+        if item.is_stocked and item.is_shippable and item.product_id is not None:
+            reserve[item.product_id] = reserve.get(item.product_id, 0) + item.qty
     for shipment in shipments:
         for pos, qty in shipment.lines or ():
             item = items[pos]
-            if item.is_stocked and item.product is not None:
-                shipped[item.product.id] = shipped.get(item.product.id, 0) + qty
-    return ImportPlan(reference=data["reference"], status=status, order=order_fields, customer=customer,
+            if item.is_stocked and item.product_id is not None:
+                shipped[item.product_id] = shipped.get(item.product_id, 0) + qty
+    return ImportPlan(reference=data["reference"], status=status, order=order_fields,
+                      customer_id=customer.id if customer is not None else None,
                       new_customer=new_customer, items=items, payments=payments, comments=comments, invoice=invoice,
                       shipments=shipments, event=event, notify=notify, buy_items=buy_items, source_document=document,
                       reserve=reserve, ship=shipped)
@@ -749,13 +755,13 @@ def _stock_error(plans: Sequence[ImportPlan], pid: int, product: Product, what: 
     if shipping:
         for s in plan.shipments:
             for pos, _ in s.lines or ():
-                if plan.items[pos].product is not None and plan.items[pos].product.id == pid:
+                if plan.items[pos].product_id == pid:
                     path = f"fulfillments.{s.index}"
                     break
             if path != "items":
                 break
     else:
-        pos = next(n for n, i in enumerate(plan.items) if i.product is not None and i.product.id == pid)
+        pos = next(n for n, i in enumerate(plan.items) if i.product_id == pid)
         path = f"items.{pos}.quantity"
     return InsufficientStock(f"{product.sku}: {what}.", field=path)
 
@@ -782,14 +788,15 @@ def order_import(*, document: dict, actor: User | None, validated: dict | None =
 
 
 def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -> Order:
-    customer = plan.customer
-    if customer is None and plan.new_customer is not None:
+    customer_id = plan.customer_id
+    if customer_id is None and plan.new_customer is not None:
         email, first, last = plan.new_customer
-        customer = customer_get_or_create_by_email(email=email, first_name=first, last_name=last)
+        customer_id = customer_get_or_create_by_email(email=email, first_name=first, last_name=last).id
     if plan.reserve or plan.ship:
         products = _stock_check([plan], source_id)
         stock_reserve(quantities=plan.reserve, locked=products)
-    order = Order.objects.create(number=number_next("order"), customer=customer, created_by=actor, **plan.order)
+    order = Order.objects.create(number=number_next("order"), customer_id=customer_id, created_by=actor,
+                                 **plan.order)
     items = OrderItem.objects.bulk_create([OrderItem(order=order, **i.fields()) for i in plan.items])
     event_record(order, EventType.IMPORTED, actor, number=order.number, **plan.event)
     Payment.objects.bulk_create([Payment(order=order, method=p["method"], amount=p["amount"], state=p["state"],
@@ -827,11 +834,111 @@ class StockShortage(Exception):
     """A batch wants more stock than there is: the caller retries its documents one by one."""
 
 
+class _Table:
+    """Multi-row INSERTs of plain dicts for one model: what ``bulk_create`` writes (every
+    concrete field, defaults filled in, values adapted by the backend's own adapters) without
+    building model instances — the ORM's per-value machinery costs more than the database."""
+
+    def __init__(self, model, connection) -> None:
+        ops = connection.ops
+        self.connection = connection
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self.attnames = [f.attname for f in self.fields]
+        self.getter = operator.itemgetter(*self.attnames)
+        self.datetimes: list[int] = []
+        self.jsons: list[tuple[int, Any]] = []
+        self.generic: list[tuple[int, Any]] = []
+        self.decimals = {f.attname for f in self.fields if f.get_internal_type() == "DecimalField"}
+        for n, f in enumerate(self.fields):
+            kind = f.get_internal_type()
+            if kind == "DateTimeField":
+                self.datetimes.append(n)
+            elif kind == "JSONField":
+                self.jsons.append((n, f.encoder))
+            elif kind not in ("DecimalField", "CharField", "BooleanField", "IntegerField", "PositiveIntegerField",
+                              "BigIntegerField", "PositiveSmallIntegerField", "SmallIntegerField", "ForeignKey",
+                              "OneToOneField", "TextField", "EmailField"):
+                self.generic.append((n, f))
+        qn = ops.quote_name
+        self.prefix = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
+                       f"VALUES ")
+        self.placeholders = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        self.returning = f" RETURNING {qn(model._meta.pk.column)}"
+        limit = 65535
+        if connection.vendor == "sqlite":
+            import sqlite3
+
+            connection.ensure_connection()
+            try:
+                limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            except AttributeError:  # Python < 3.11
+                limit = 999
+        self.rows_per_statement = max(1, min(1000, limit // len(self.fields)))
+
+    def defaults(self, now: datetime) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            stamped = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+            if stamped or (f.has_default() and f.default is timezone.now):
+                out[f.attname] = now
+            else:
+                out[f.attname] = f.get_default()  # as a new model instance has it ("" for text, None if null)
+            if f.attname in self.decimals and out[f.attname] is not None:
+                out[f.attname] = Decimal(out[f.attname])  # rows carry Decimals; so do defaults
+        return out
+
+    def insert(self, rows: list[dict[str, Any]], *, defaults: dict[str, Any], returning: bool = False) -> list[int]:
+        """Insert ``rows`` (missing keys take ``defaults``); with ``returning``, their new ids in row order."""
+        ops, getter, datetimes, jsons, generic = self.connection.ops, self.getter, self.datetimes, self.jsons, \
+            self.generic
+        seen: dict[datetime, Any] = {}  # most rows share a few instants (now, the order's date)
+        params_all: list = []
+        for row in rows:
+            values = list(getter(defaults | row))
+            for n in datetimes:
+                value = values[n]
+                if value is not None:
+                    adapted = seen.get(value)
+                    if adapted is None:
+                        adapted = seen[value] = ops.adapt_datetimefield_value(value)
+                    values[n] = adapted
+            for n, encoder in jsons:
+                if values[n] is not None:
+                    values[n] = ops.adapt_json_value(values[n], encoder)
+            for n, f in generic:
+                values[n] = f.get_db_prep_save(values[n], self.connection)
+            params_all.extend(values)
+        ids: list[int] = []
+        width = len(self.attnames)
+        with self.connection.cursor() as cursor:
+            for start in range(0, len(rows), self.rows_per_statement):
+                count = min(self.rows_per_statement, len(rows) - start)
+                sql = self.prefix + ", ".join([self.placeholders] * count) + (self.returning if returning else "")
+                cursor.execute(sql, params_all[start * width:(start + count) * width])
+                if returning:
+                    # Auto-increment ids grow in VALUES order within one statement; sort, don't trust row order.
+                    ids.extend(sorted(r[0] for r in cursor.fetchall()))
+        return ids
+
+
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per connection (they are per thread)
+
+
+def _tables() -> dict[str, _Table]:
+    wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's connection
+    tables = _TABLES.get(wrapper)
+    if tables is None:
+        tables = _TABLES[wrapper] = {m.__name__: _Table(m, wrapper) for m in (
+            Order, OrderItem, OrderEvent, Payment, OrderComment, Invoice, InvoiceItem, Shipment, ShipmentItem)}
+    return tables
+
+
 def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
-                       lookups: ImportLookups) -> list[Order]:
-    """Write many planned documents with bulk inserts, producing the same rows as
-    ``order_import`` would one by one. The caller holds the transaction. Raises
-    ``StockShortage`` when the batch as a whole wants more stock than there is."""
+                       lookups: ImportLookups) -> list[int]:
+    """Write many planned documents with multi-row inserts, producing the same rows as
+    ``order_import`` would one by one (orders, lines, events, payments, comments, the paid
+    invoice, shipments, stock). The caller holds the transaction. Returns the new order ids.
+    Raises ``StockShortage`` when the batch as a whole wants more stock than there is."""
     if not plans:
         return []
     source = lookups.default_source
@@ -841,82 +948,81 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
     except InsufficientStock as exc:
         raise StockShortage(str(exc)) from None
     _customers_bulk(plans)
+    tables = _tables()
+    now = timezone.now()
+    defaults = {name: table.defaults(now) for name, table in tables.items()}
+    actor_id = actor.pk if actor is not None and actor.pk else None
     numbers = numbers_reserve("order", len(plans))
-    orders: list[Order] = []
-    all_items: list[list[OrderItem]] = []
-    invoice_data: list[tuple[int, list]] = []
-    shipment_data: list[tuple[int, ShipmentPlanned, list]] = []
+    # Rows are namespaces: order_refresh_state and the status rules read them like models.
+    orders: list[SimpleNamespace] = []
+    all_items: list[list[SimpleNamespace]] = []
+    invoices: list[tuple[int, list[tuple]]] = []  # (order position, lines)
+    shipments: list[tuple[int, ShipmentPlanned, list[tuple]]] = []
+    order_defaults, item_defaults = defaults["Order"], defaults["OrderItem"]
     for n, plan in enumerate(plans):
-        order = Order(number=numbers[n], customer=plan.customer, created_by=actor, **plan.order)
-        items = [OrderItem(**i.fields()) for i in plan.items]
+        order = SimpleNamespace(**(order_defaults | plan.order))
+        order.number, order.customer_id, order.created_by_id = numbers[n], plan.customer_id, actor_id
         order.status = OrderStatus.PENDING
+        items = [SimpleNamespace(**(item_defaults | i.fields())) for i in plan.items]
         if plan.invoice:
-            invoice_data.append((n, _invoice_in_memory(order, items)))
+            invoices.append((n, _invoice_in_memory(order, items)))
         for s in plan.shipments:
-            shipment_data.append((n, s, _shipment_in_memory(items, s)))
-        order_refresh_state(order, items)
+            shipments.append((n, s, _shipment_in_memory(items, s)))
+        order_refresh_state(order, items)  # type: ignore[arg-type]
         order.status = plan.status
         orders.append(order)
         all_items.append(items)
-    Order.objects.bulk_create(orders)
+    order_ids = tables["Order"].insert([vars(o) for o in orders], defaults=order_defaults, returning=True)
     flat_items = []
-    for order, items in zip(orders, all_items, strict=True):
+    for order_id, items in zip(order_ids, all_items, strict=True):
         for item in items:
-            item.order = order
+            item.order_id = order_id
             flat_items.append(item)
-    OrderItem.objects.bulk_create(flat_items)
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    OrderEvent.objects.bulk_create([
-        OrderEvent(order=order, type=EventType.IMPORTED, actor_id=actor_id, data={"number": order.number, **plan.event})
-        for order, plan in zip(orders, plans, strict=True)])
-    Payment.objects.bulk_create([
-        Payment(order=order, method=p["method"], amount=p["amount"], state=p["state"], reference=p["reference"],
-                created_at=plan.created_at)
-        for order, plan in zip(orders, plans, strict=True) for p in plan.payments])
-    OrderComment.objects.bulk_create([OrderComment(order=order, **c) for order, plan in zip(orders, plans, strict=True)
-                                      for c in plan.comments])
-    later_events: list[tuple[int, OrderEvent]] = []  # (order position, event): written in per-order sequence
-    if invoice_data:
-        inv_numbers = numbers_reserve("invoice", len(invoice_data))
-        invoices = []
-        for (n, lines), number in zip(invoice_data, inv_numbers, strict=True):
-            order = orders[n]
-            totals = _doc_totals(lines, order.shipping_total)
-            invoices.append(Invoice(order=order, number=number, created_by_id=actor_id, state="paid",
-                                    created_at=plans[n].created_at, **totals))
-        Invoice.objects.bulk_create(invoices)
-        InvoiceItem.objects.bulk_create([
-            InvoiceItem(invoice=invoice, order_item_id=item.id, sku=item.sku, name=item.name, quantity=qty,
-                        price=item.price, subtotal=sub, tax_amount=tax, discount_amount=disc, total=sub - disc + tax)
-            for invoice, (_, lines) in zip(invoices, invoice_data, strict=True) for item, qty, sub, tax, disc in lines])
-        for invoice, (n, lines) in zip(invoices, invoice_data, strict=True):
-            later_events.append((n, OrderEvent(order=orders[n], type=EventType.INVOICED, actor_id=actor_id, data={
-                "invoice_id": invoice.id, "number": invoice.number, "grand_total": str(invoice.grand_total),
-                "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]})))
-    if shipment_data:
-        ship_numbers = numbers_reserve("shipment", len(shipment_data))
-        shipments = []
-        for (n, s, lines), number in zip(shipment_data, ship_numbers, strict=True):
-            totals = _doc_totals(lines, ZERO)
-            shipments.append(Shipment(order=orders[n], number=number, created_by_id=actor_id,
-                                      carrier_title=s.carrier_title, track_number=s.track_number,
-                                      inventory_source=source, total_qty=sum(x[1] for x in lines),
-                                      created_at=s.created_at, **totals))
-        Shipment.objects.bulk_create(shipments)
-        ShipmentItem.objects.bulk_create([
-            ShipmentItem(shipment=shipment, order_item_id=item.id, sku=item.sku, name=item.name, quantity=qty,
-                         price=item.price, subtotal=sub, tax_amount=tax, discount_amount=disc, total=sub - disc + tax)
-            for shipment, (_, _, lines) in zip(shipments, shipment_data, strict=True)
-            for item, qty, sub, tax, disc in lines])
-        for shipment, (n, _, lines) in zip(shipments, shipment_data, strict=True):
-            later_events.append((n, OrderEvent(order=orders[n], type=EventType.SHIPPED, actor_id=actor_id, data={
-                "shipment_id": shipment.id, "number": shipment.number, "inventory_source_id": source.id,
-                "inventory_source": source.code, "total_qty": shipment.total_qty,
-                "carrier_title": shipment.carrier_title, "track_number": shipment.track_number,
-                "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]})))
-    if later_events:
-        later_events.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
-        OrderEvent.objects.bulk_create([e for _, e in later_events])
+    item_ids = tables["OrderItem"].insert([vars(i) for i in flat_items], defaults=item_defaults, returning=True)
+    for item, item_id in zip(flat_items, item_ids, strict=True):
+        item.id = item_id
+    events = [{"order_id": oid, "type": EventType.IMPORTED.value, "actor_id": actor_id,
+               "data": {"number": order.number, **plan.event}}
+              for oid, order, plan in zip(order_ids, orders, plans, strict=True)]
+    tables["Payment"].insert([
+        {"order_id": oid, "method": p["method"], "amount": p["amount"], "state": p["state"],
+         "reference": p["reference"], "created_at": plan.created_at}
+        for oid, plan in zip(order_ids, plans, strict=True) for p in plan.payments], defaults=defaults["Payment"])
+    tables["OrderComment"].insert([
+        {"order_id": oid, "comment": c["comment"], "customer_notified": c["customer_notified"],
+         "author_id": c["author_id"], "author_name": c["author_name"],
+         "created_at": c["created_at"]}
+        for oid, plan in zip(order_ids, plans, strict=True) for c in plan.comments], defaults=defaults["OrderComment"])
+    later: list[tuple[int, dict]] = []  # (order position, event), written in per-order sequence
+    if invoices:
+        inv_numbers = numbers_reserve("invoice", len(invoices))
+        rows = [{"order_id": order_ids[n], "number": number, "created_by_id": actor_id, "state": "paid",
+                 "created_at": plans[n].created_at, **_doc_totals(lines, orders[n].shipping_total)}
+                for (n, lines), number in zip(invoices, inv_numbers, strict=True)]
+        inv_ids = tables["Invoice"].insert(rows, defaults=defaults["Invoice"], returning=True)
+        tables["InvoiceItem"].insert(_doc_items("invoice_id", inv_ids, [lines for _, lines in invoices]),
+                                     defaults=defaults["InvoiceItem"])
+        for inv_id, row, (n, lines) in zip(inv_ids, rows, invoices, strict=True):
+            later.append((n, {"order_id": order_ids[n], "type": EventType.INVOICED.value, "actor_id": actor_id, "data": {
+                "invoice_id": inv_id, "number": row["number"], "grand_total": str(row["grand_total"]),
+                "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]}}))
+    if shipments:
+        ship_numbers = numbers_reserve("shipment", len(shipments))
+        rows = [{"order_id": order_ids[n], "number": number, "created_by_id": actor_id, "carrier_title": s.carrier_title,
+                 "track_number": s.track_number, "inventory_source_id": source.id,
+                 "total_qty": sum(x[1] for x in lines), "created_at": s.created_at, **_doc_totals(lines, ZERO)}
+                for (n, s, lines), number in zip(shipments, ship_numbers, strict=True)]
+        ship_ids = tables["Shipment"].insert(rows, defaults=defaults["Shipment"], returning=True)
+        tables["ShipmentItem"].insert(_doc_items("shipment_id", ship_ids, [lines for _, _, lines in shipments]),
+                                      defaults=defaults["ShipmentItem"])
+        for ship_id, row, (n, _, lines) in zip(ship_ids, rows, shipments, strict=True):
+            later.append((n, {"order_id": order_ids[n], "type": EventType.SHIPPED.value, "actor_id": actor_id, "data": {
+                "shipment_id": ship_id, "number": row["number"], "inventory_source_id": source.id,
+                "inventory_source": source.code, "total_qty": row["total_qty"], "carrier_title": row["carrier_title"],
+                "track_number": row["track_number"],
+                "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]}}))
+    later.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
+    tables["OrderEvent"].insert(events + [e for _, e in later], defaults=defaults["OrderEvent"])
     reserve: dict[int, int] = {}
     ship: dict[int, int] = {}
     for plan in plans:
@@ -929,17 +1035,25 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
         stock_reserve(quantities={pid: q for pid, q in reserve.items() if q > 0}, locked=products)
     if ship and source is not None:
         stock_take(source_id=source.id, quantities=ship, release_reservation=False)
-    for order, plan in zip(orders, plans, strict=True):
+    for order_id, order, plan in zip(order_ids, orders, plans, strict=True):
         if plan.notify:
-            email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
-    return orders
+            email_after_commit(order_id=order_id, kind="order_placed",
+                               checkout_url=checkout_url_for(order))  # type: ignore[arg-type]
+    return order_ids
+
+
+def _doc_items(fk: str, doc_ids: list[int], docs_lines: list[list[tuple]]) -> list[dict[str, Any]]:
+    return [{fk: doc_id, "order_item_id": item.id, "sku": item.sku, "name": item.name, "quantity": qty,
+             "price": item.price, "subtotal": sub, "tax_amount": tax, "discount_amount": disc,
+             "total": sub - disc + tax}
+            for doc_id, lines in zip(doc_ids, docs_lines, strict=True) for item, qty, sub, tax, disc in lines]
 
 
 def _customers_bulk(plans: Sequence[ImportPlan]) -> None:
     """Find or create the documents' new customers by e-mail (the first document names them)."""
     wanted: dict[str, tuple[str, str, str]] = {}
     for plan in plans:
-        if plan.customer is None and plan.new_customer is not None:
+        if plan.customer_id is None and plan.new_customer is not None:
             wanted.setdefault(plan.new_customer[0], plan.new_customer)
     if not wanted:
         return
@@ -949,11 +1063,11 @@ def _customers_bulk(plans: Sequence[ImportPlan]) -> None:
     for customer in Customer.objects.bulk_create(missing):
         found[customer.email] = customer
     for plan in plans:
-        if plan.customer is None and plan.new_customer is not None:
-            plan.customer = found[plan.new_customer[0]]
+        if plan.customer_id is None and plan.new_customer is not None:
+            plan.customer_id = found[plan.new_customer[0]].id
 
 
-def _invoice_in_memory(order: Order, items: list[OrderItem]) -> list[tuple]:
+def _invoice_in_memory(order: SimpleNamespace, items: list[SimpleNamespace]) -> list[tuple]:
     """What invoice_plan + invoice_apply do to a fresh order: every line whole, and the shipping."""
     lines = []
     for item in items:
@@ -973,14 +1087,14 @@ def _invoice_in_memory(order: Order, items: list[OrderItem]) -> list[tuple]:
     return lines
 
 
-def _shipment_in_memory(items: list[OrderItem], s: ShipmentPlanned) -> list[tuple]:
+def _shipment_in_memory(items: list[SimpleNamespace], s: ShipmentPlanned) -> list[tuple]:
     """What shipment_plan + shipment_apply do: each line's amounts pro rata to the units shipped."""
     lines = []
     for pos, qty in s.lines or ():
         item = items[pos]
-        lines.append((item, qty, share(item.subtotal, qty, item.qty_ordered), share(item.tax_amount, qty,
-                                                                                    item.qty_ordered),
-                      share(item.discount_amount, qty, item.qty_ordered)))
+        ordered = item.qty_ordered
+        lines.append((item, qty, share(item.subtotal, qty, ordered), share(item.tax_amount, qty, ordered),
+                      share(item.discount_amount, qty, ordered)))
         item.qty_shipped += qty
     return lines
 

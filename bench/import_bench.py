@@ -1,0 +1,247 @@
+"""Benchmark ``manage.py import_orders`` (SPEC §10: ≥ 2,000 orders/s).
+
+    .venv/bin/python bench/import_bench.py [--orders 20000] [--rounds 3] [--batch-size 500]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/orderdesk .venv/bin/python bench/import_bench.py
+
+Generates varied seed-002 documents (1–5 lines by sku, product id, variant id or custom;
+nested and tax-inclusive prices; line and order discounts; several currencies, statuses and
+customers; payments that cover the total or not; successful and pending fulfillments;
+comments; ``buy_items`` true or false) to a temporary ``.jsonl`` file per round, and times
+the command in-process (Django start-up excluded) on the database engine DATABASE_URL names.
+
+It never touches the database DATABASE_URL points at: it works on a scratch copy of the same
+engine (a temporary SQLite file, or a ``<name>_import_bench`` PostgreSQL database that it
+creates and drops). Prints orders/s per round and the median, and appends the result to
+``bench/results/import.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "import.txt"
+sys.path.insert(0, str(ROOT))
+
+N_PRODUCTS = 200
+N_CUSTOMERS = 2000
+
+
+def _scratch_database() -> tuple[str, callable]:
+    """A scratch database URL of the configured engine, and a function that removes it."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import dj_database_url
+        import psycopg
+
+        cfg = dj_database_url.parse(url)
+        name = f"{cfg['NAME']}_import_bench"
+        admin = dict(host=cfg["HOST"] or None, port=cfg["PORT"] or None, user=cfg["USER"] or None,
+                     password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True)
+
+        def run(sql: str) -> None:
+            with psycopg.connect(**{k: v for k, v in admin.items() if v is not None}) as conn:
+                conn.execute(sql)
+
+        run(f'DROP DATABASE IF EXISTS "{name}"')
+        run(f'CREATE DATABASE "{name}"')
+        scratch = url.rsplit("/", 1)[0] + "/" + name
+
+        def drop() -> None:
+            from django.db import connections
+
+            connections.close_all()
+            run(f'DROP DATABASE IF EXISTS "{name}"')
+
+        return scratch, drop
+    fd, path = tempfile.mkstemp(prefix="import_bench_", suffix=".sqlite3")
+    os.close(fd)
+    return f"sqlite:///{path}", lambda: os.path.exists(path) and os.unlink(path)
+
+
+def _setup_store() -> dict:
+    from decimal import Decimal
+
+    from catalog.models import InventorySource, Product, ProductInventory, TaxCategory, TaxRate
+    from customers.models import Customer
+
+    standard = TaxCategory.objects.create(code="standard", name="Standard")
+    for country, rate in (("GB", "20"), ("DE", "19"), ("US", "0"), ("FR", "20")):
+        TaxRate.objects.create(category=standard, country=country, rate=Decimal(rate))
+    source = InventorySource.objects.get(code="default")
+    products = Product.objects.bulk_create([
+        Product(sku=f"BENCH-{n:04d}", name=f"Bench product {n}", price=Decimal("10.00"),
+                tax_category=standard if n % 3 else None, type="virtual" if n % 25 == 0 else "simple")
+        for n in range(N_PRODUCTS)])
+    parent = Product.objects.create(sku="BENCH-PARENT", name="Configurable", price=Decimal("20.00"),
+                                    type="configurable")
+    variants = Product.objects.bulk_create([
+        Product(sku=f"BENCH-VAR-{n}", name=f"Variant {n}", price=Decimal("20.00"), parent=parent) for n in range(3)])
+    ProductInventory.objects.bulk_create([ProductInventory(product=p, source=source, qty=10_000_000)
+                                          for p in [*products, *variants]])
+    customers = Customer.objects.bulk_create([Customer(email=f"bench{n}@example.com", first_name="Bench",
+                                                       last_name=str(n)) for n in range(N_CUSTOMERS)])
+    return {"products": [p for p in products], "variants": variants, "parent": parent,
+            "customer_ids": [c.id for c in customers]}
+
+
+STATES = ["pending", "processing", "completed", "canceled", "closed", "fraud", "pending_payment"]
+CITIES = [("GB", "London", "EC1A 1BB"), ("DE", "Berlin", "10115"), ("US", "Austin", "73301"), ("FR", "Paris", "75001")]
+
+
+def _document(rng: random.Random, n: int, prefix: str, store: dict) -> dict:
+    country, city, postcode = rng.choice(CITIES)
+    address = {"first_name": rng.choice(["Ada", "Alan", "Grace", "Linus"]), "last_name": f"Buyer{n % 997}",
+               "company": None, "mobile": "+44 7700 900123" if rng.random() < 0.3 else None,
+               "phone": None if rng.random() < 0.5 else "+1 555 0100", "line_1": f"{n % 200 + 1} High St",
+               "line_2": None, "city": city, "zone": None, "postcode": postcode, "country": country,
+               "reference": None, "eori_number": None}
+    items, gross_total = [], 0.0
+    for k in range(rng.randint(1, 5)):
+        qty = rng.randint(1, 4)
+        kind = rng.random()
+        item: dict = {"quantity": qty}
+        if kind < 0.55:
+            item["sku"] = rng.choice(store["products"]).sku
+        elif kind < 0.7:
+            item["product_id"] = str(rng.choice(store["products"]).id)
+        elif kind < 0.8:
+            item["variant_id"] = rng.choice(store["variants"]).id
+        elif kind < 0.85:
+            item["product_id"] = store["parent"].id
+        else:
+            item.update(sku=f"CUSTOM-{n}-{k}", name="Gift wrap" if kind < 0.95 else "Engraving",
+                        shippable=rng.random() < 0.5)
+        amount = round(rng.uniform(100, 20000), 2)
+        if rng.random() < 0.2:
+            item["price"] = round(amount * 1.2, 2)
+            gross = item["price"] * qty
+        else:
+            tax = round(amount * rng.choice([0, 0.05, 0.2]), 2)
+            item["price"] = {"amount": amount, "tax": tax}
+            gross = (amount + tax) * qty
+        if rng.random() < 0.3:
+            disc = round(amount * qty * 0.1, 2)
+            disc_tax = round(disc * 0.2, 2) if isinstance(item["price"], dict) and item["price"]["tax"] else 0
+            item["discount"] = {"amount": disc, "tax": disc_tax}
+            gross -= disc + disc_tax
+        gross_total += gross
+        items.append(item)
+    doc: dict = {"reference": f"{prefix}-{n:07d}", "currency": rng.choice(["GBP", "GBP", "USD", "EUR"]),
+                 "billing_address": address, "items": items, "eori_number": "GB123456789000" if n % 7 == 0 else None}
+    if rng.random() < 0.6:
+        doc["shipping_address"] = dict(address)
+    who = rng.random()
+    if who < 0.15:
+        doc["customer_id"] = rng.choice(store["customer_ids"])
+    elif who < 0.6:
+        doc["email"] = f"bench{rng.randrange(N_CUSTOMERS)}@example.com"
+    else:
+        doc["email"] = f"new-{prefix}-{n % 5000}@example.com"
+    if rng.random() < 0.8:
+        doc["ordered_at"] = (datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=n)).isoformat().replace("+00:00", "Z")
+        if rng.random() < 0.7:
+            doc["status_id"] = rng.randint(1, 7)
+        else:
+            doc["state"] = rng.choice(STATES)
+    shipping = rng.choice([0, 0, 499, 1000])
+    if shipping:
+        doc["shipping"] = {"amount": round(shipping / 1.2, 2), "tax": round(shipping - shipping / 1.2, 2)}
+        gross_total += shipping
+    if rng.random() < 0.1:
+        doc["discount"] = {"amount": round(sum(i.get("discount", {}).get("amount", 0) for i in items) + 150, 2),
+                           "tax": round(sum(i.get("discount", {}).get("tax", 0) for i in items), 2)}
+    pay = rng.random()
+    if pay < 0.7:
+        doc["payments"] = [{"driver": rng.choice(["cash", "moneytransfer", "cashondelivery", "stripe"]),
+                            "amount": round(gross_total + 5, 2), "reference": f"PAY-{prefix}-{n}"}]
+    elif pay < 0.85:
+        doc["payments"] = [{"driver": "stripe", "amount": round(gross_total / 2, 2),
+                            "state": rng.choice(["authorized", "pending", "partially captured", "refunded"])}]
+    if rng.random() < 0.25:
+        fulfillment: dict = {"state": "successful" if rng.random() < 0.7 else rng.choice(["pending", "open"]),
+                             "method": rng.choice(["Royal Mail", "DHL", 3]), "tracking_code": f"TRK{n}",
+                             "reference": f"FUL-{n}"}
+        shippable_skus = [i["sku"] for i in items if i.get("sku", "").startswith("BENCH-")
+                          and int(i["sku"][6:]) % 25]
+        if shippable_skus and rng.random() < 0.3:
+            fulfillment["items"] = [{"sku": shippable_skus[0], "quantity": 1}]
+        doc["fulfillments"] = [fulfillment]
+    if rng.random() < 0.3:
+        doc["comments"] = [{"admin": rng.choice(["support@example.com", "Legacy system"]),
+                            "message": "Imported from the old shop", "customer_facing": rng.random() < 0.2,
+                            "created_at": "2024-02-01 10:00:00"}]
+    doc["buy_items"] = rng.random() < 0.8
+    doc["notify"] = rng.random() < 0.02
+    return doc
+
+
+def _write_file(path: Path, count: int, prefix: str, store: dict, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w") as fh:
+        for n in range(count):
+            fh.write(json.dumps(_document(rng, n, prefix, store)) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    args = parser.parse_args()
+
+    engine = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    scratch, drop = _scratch_database()
+    os.environ["DATABASE_URL"] = scratch
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+    os.environ["DEBUG"] = "false"  # as in production: no SQL logging
+    os.environ.setdefault("SECRET_KEY", "import-bench-only")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from sales.models import Order
+
+    try:
+        call_command("migrate", verbosity=0)
+        store = _setup_store()
+        rates = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(args.rounds):
+                path = Path(tmp) / f"round{r}.jsonl"
+                _write_file(path, args.orders, f"R{r}", store, seed=r)
+                before = Order.objects.count()
+                started = time.perf_counter()
+                call_command("import_orders", str(path), batch_size=args.batch_size, verbosity=0)
+                elapsed = time.perf_counter() - started
+                imported = Order.objects.count() - before
+                rate = imported / elapsed
+                rates.append(rate)
+                print(f"round {r + 1}: {imported} orders in {elapsed:.2f} s = {rate:,.0f} orders/s", flush=True)
+        median = statistics.median(rates)
+        line = (f"{datetime.now(UTC):%Y-%m-%d %H:%M} import_orders {engine}: {args.orders} docs x {args.rounds} "
+                f"rounds, batch {args.batch_size}: median {median:,.0f} orders/s "
+                f"(rounds: {', '.join(f'{x:,.0f}' for x in rates)}; target >= 2,000) "
+                f"[python {platform.python_version()}, {os.cpu_count()} cpus]")
+        print(line)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        with RESULTS.open("a") as fh:
+            fh.write(line + "\n")
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()

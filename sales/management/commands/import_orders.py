@@ -1,0 +1,179 @@
+"""``manage.py import_orders FILE``: JSON Lines of seed 002 order documents (SPEC §7.2).
+
+Streams the file in batches (memory stays flat however long it is), reports every bad line
+with its number and reason, imports the rest, and ends with ``imported N, skipped M,
+failed K`` (exit status 1 when anything failed).
+
+Each batch is validated (a compiled copy of the API serializer's checks; the serializer
+itself words any error), planned with the same rules as ``POST /api/admin/orders/import``
+(``sales.services.importing.import_plan``), and written with bulk inserts in one
+transaction: orders, lines, payments, comments, events, paid invoices and shipments, with
+numbers from ``numbers_reserve``. When a batch as a whole wants more stock than there is,
+or a write fails, its documents are imported one by one through ``order_import`` instead,
+so each is accepted or refused on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from config.errors import DomainError
+from sales.api.importing import FastDocumentValidator, OrderImportSerializer
+from sales.services.importing import (
+    DuplicateReference,
+    ImportLookups,
+    StockShortage,
+    import_plan,
+    order_import,
+    orders_import_bulk,
+    validation_error,
+)
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+@dataclass
+class Line:
+    number: int
+    document: dict
+    data: dict | None = None
+
+
+class Command(BaseCommand):
+    help = "Import orders from a JSON Lines file of seed 002 order documents (one document per line)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Path of the .jsonl file")
+        parser.add_argument("--skip-existing", action="store_true",
+                            help="Skip documents whose reference was already imported (else they fail)")
+        parser.add_argument("--batch-size", type=int, default=1000, help="Documents per transaction (default 1000)")
+
+    def handle(self, *args, file: str, skip_existing: bool, batch_size: int, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if not os.path.isfile(file):
+            raise CommandError(f"No such file: {file}")
+        self.skip_existing = skip_existing
+        self.imported = self.skipped = self.failed = 0
+        self.validator = FastDocumentValidator()
+        self.serializer = OrderImportSerializer()
+        self.lookups = ImportLookups()
+        quiet = options.get("verbosity", 1) == 0
+        with open(file, "rb") as fh, tqdm(total=os.path.getsize(file), unit="B", unit_scale=True, desc="import",
+                                           disable=quiet, leave=False, dynamic_ncols=True) as bar:
+            self.bar = bar
+            batch: list[Line] = []
+            for number, raw in enumerate(fh, start=1):
+                bar.update(len(raw))
+                line = self._parse(number, raw)
+                if line is not None:
+                    batch.append(line)
+                if len(batch) >= batch_size:
+                    self._batch(batch)
+                    batch = []
+            if batch:
+                self._batch(batch)
+        summary = f"imported {self.imported}, skipped {self.skipped}, failed {self.failed}"
+        self.stdout.write(summary)
+        if self.failed:
+            raise CommandError(f"{self.failed} line(s) failed; see the messages above.", returncode=1)
+
+    # ----------------------------------------------------------------- lines
+
+    def _fail(self, number: int, code: str, message: str) -> None:
+        self.failed += 1
+        with self.bar.external_write_mode():
+            self.stderr.write(f"line {number}: {code}: {message}")
+
+    def _parse(self, number: int, raw: bytes) -> Line | None:
+        if not raw.strip():
+            return None
+        try:
+            document = json.loads(raw, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as exc:
+            self._fail(number, "parse_error", f"invalid JSON: {exc}")
+            return None
+        if not isinstance(document, dict):
+            self._fail(number, "validation_error", f"a line must hold one JSON object, not {type(document).__name__}")
+            return None
+        data = self.validator(document)
+        if data is None:
+            try:
+                data = self.serializer.run_validation(document)
+            except Exception as exc:  # DRF ValidationError: the same errors the API answers with
+                from rest_framework.exceptions import ValidationError
+
+                if not isinstance(exc, ValidationError):
+                    raise
+                error = validation_error(exc.detail)
+                self._fail(number, error.code, _describe(error))
+                return None
+        return Line(number=number, document=document, data=data)
+
+    # ----------------------------------------------------------------- batches
+
+    def _batch(self, lines: list[Line]) -> None:
+        lookups = self.lookups
+        lookups.prefetch([line.data for line in lines])
+        seen: set[str] = set()
+        plans, planned = [], []
+        now = timezone.now()
+        for line in lines:
+            reference = line.data["reference"]
+            if self.skip_existing and (reference in lookups.references_taken or reference in seen):
+                self.skipped += 1
+                continue
+            try:
+                if reference in seen:
+                    raise DuplicateReference(f"Reference {reference!r} appears on an earlier line of this file.",
+                                             field="reference")
+                plan = import_plan(line.data, line.document, lookups, actor=None, now=now)
+            except DomainError as exc:
+                self._fail(line.number, exc.code, _describe(exc))
+                continue
+            seen.add(reference)
+            plans.append(plan)
+            planned.append(line)
+        if not plans:
+            return
+        try:
+            with transaction.atomic():
+                orders_import_bulk(plans, actor=None, lookups=lookups)
+        except (StockShortage, IntegrityError, DomainError):
+            self._one_by_one(planned)
+            return
+        self.imported += len(plans)
+
+    def _one_by_one(self, lines: list[Line]) -> None:
+        """The batch could not be written whole: each document on its own, as the API would."""
+        for line in lines:
+            try:
+                order_import(document=line.document, actor=None, validated=line.data)
+            except DuplicateReference as exc:
+                if self.skip_existing:
+                    self.skipped += 1
+                else:
+                    self._fail(line.number, exc.code, _describe(exc))
+            except DomainError as exc:
+                self._fail(line.number, exc.code, _describe(exc))
+            else:
+                self.imported += 1
+
+
+def _describe(error: DomainError) -> str:
+    fields = [e for e in error.errors if e.get("field")]
+    if len(fields) <= 1:
+        return error.message
+    return "; ".join(f"{e['field']}: {e['message']}" for e in fields)
+
+
+__all__ = ["Command"]
