@@ -38,7 +38,8 @@ class DraftCartCreateView(APIView):
     @extend_schema(summary="Start a draft cart for a customer", request=DraftCartInSerializer,
                    responses={201: CartSerializer, **error_responses(400, 404, codes={400: ["currency_not_supported"]})})
     def post(self, request, customer_id: int):
-        data = DraftCartInSerializer(data=request.data or {})
+        # An empty body means "all defaults"; a body that is not an object (null, [], 0) is a 400.
+        data = DraftCartInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = cart_services.cart_create(customer_id=customer_id, currency=data.validated_data.get("currency"),
                                          actor=request.user)
