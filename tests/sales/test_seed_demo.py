@@ -43,14 +43,18 @@ def seed(orders: int, **options) -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def seeded():
-    """Catalog first (to know the stock before any order), then 200 orders."""
+def _seed_with_stock_snapshot(orders: int, **options):
+    """Catalog first (to know the stock before any order), then the orders."""
     seed(0)
     stock_before = {(pid, sid): qty for pid, sid, qty in
                     ProductInventory.objects.values_list("product_id", "source_id", "qty")}
-    output = seed(200)
+    output = seed(orders, **options)
     return stock_before, output
+
+
+@pytest.fixture
+def seeded():
+    return _seed_with_stock_snapshot(200)
 
 
 def _by(model, key: str) -> dict[int, list]:
@@ -70,9 +74,32 @@ def _assert_gap_free(numbers: list[str], kind: str) -> None:
 
 
 def test_every_order_obeys_the_rules(seeded):
-    stock_before, output = seeded
+    check_every_order(*seeded, count=200)
+
+
+def test_planning_in_a_forked_process_gives_the_same_rules():
+    """Several batches: the orders are planned in a child process while this one writes."""
+    stock_before, output = _seed_with_stock_snapshot(180, batch=40, workers=1, verbosity=2)
+    assert "planned in a forked process" in output
+    check_every_order(stock_before, output, count=180)
+    in_process = _numbers_and_totals()
+    Order.objects.all().delete()
+    for model in (Sequence, Coupon, CouponUsage):
+        model.objects.all().delete()
+    ProductInventory.objects.all().delete()
+    Product.objects.all().delete()
+    stock_before, output = _seed_with_stock_snapshot(180, batch=40, workers=0, verbosity=2)
+    assert "planned in this process" in output
+    assert _numbers_and_totals() == in_process  # same seed, same data, whichever process planned it
+
+
+def _numbers_and_totals():
+    return sorted(Order.objects.values_list("number", "status", "grand_total", "total_invoiced", "total_refunded"))
+
+
+def check_every_order(stock_before, output, *, count: int):
     orders = list(Order.objects.all())
-    assert len(orders) == 200
+    assert len(orders) == count
     items = _by(OrderItem, "order_id")
     invoices, shipments, refunds = _by(Invoice, "order_id"), _by(Shipment, "order_id"), _by(Refund, "order_id")
     payments = _by(Payment, "order_id")

@@ -66,13 +66,14 @@ from sales.models import (
     Payment,
     Refund,
     RefundItem,
+    Sequence,
     Shipment,
     ShipmentItem,
 )
 from sales.services.canceling import cancel_check
 from sales.services.common import LineAmounts, LineQty, amounts_for_billing, line_amounts, lines_data, order_refresh_state
 from sales.services.invoicing import invoice_plan
-from sales.services.numbering import numbers_reserve
+from sales.services.numbering import STARTS, numbers_reserve
 from sales.services.refunding import RefundRequest, refund_plan
 
 
@@ -109,7 +110,11 @@ PAYMENTS = Weighted([("cashondelivery", 3), ("moneytransfer", 2)])
 LINES = Weighted([(1, 30), (2, 30), (3, 20), (4, 12), (5, 8)])
 QTY = Weighted([(1, 55), (2, 25), (3, 12), (4, 8)])
 COUPONS = Weighted([("WELCOME10", 6), ("FIVEOFF", 3), ("SHIPFREE", 1)])
+# Orders older than six weeks: mostly settled (few still pending, processing or flagged).
+OLD_WEIGHTS = {"pending": 1, "pending_payment": 1, "processing": 2, "fraud": 1}
 BATCH = 5000
+MODELS = (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment, OrderEvent,
+          CouponUsage)
 DAY = 86400.0
 
 
@@ -125,6 +130,24 @@ class _Docs:
 
     def exists(self) -> bool:
         return self.count > 0
+
+
+class ProductInfo:
+    """What the planner reads of a product, with its price per currency converted once."""
+
+    __slots__ = ("id", "sku", "name", "type", "shippable", "stocked", "tax_category_id", "price", "prices")
+
+    def __init__(self, p: Product):
+        self.id, self.sku, self.name, self.type = p.id, p.sku, p.name, str(p.type)
+        self.shippable, self.stocked, self.tax_category_id, self.price = p.is_shippable, p.is_stocked, \
+            p.tax_category_id, p.price
+        self.prices: dict[str, Decimal] = {}
+
+    def price_in(self, code: str, rate: Decimal) -> Decimal:
+        price = self.prices.get(code)
+        if price is None:
+            price = self.prices[code] = convert(self.price, rate)  # as a cart converts it
+        return price
 
 
 class PlannedItem:
@@ -182,8 +205,8 @@ class Stock:
         self.received = 0
         self.touched: set[tuple[int, int]] = set(on_hand)
 
-    def _receive(self, pid: int, source: int, qty: int) -> None:
-        lot = max(qty, 250)
+    def _receive(self, pid: int, source: int, qty: int, *, lot: int = 250) -> None:
+        lot = max(qty, lot)
         self.on_hand[(pid, source)] += lot
         self.touched.add((pid, source))
         self.receipts += 1
@@ -197,6 +220,18 @@ class Stock:
 
     def can_take(self, pid: int, source: int, qty: int) -> bool:
         return self.on_hand[(pid, source)] >= qty
+
+    def restock(self, pid: int, source: int, lot: int) -> None:
+        """A store's weekly delivery (only when many orders are seeded, so a small demo shows
+        what the store had at the start)."""
+        self._receive(pid, source, lot, lot=lot)
+
+    def top_up(self, pids, minimum: int, lot: int) -> None:
+        """Leave every product saleable at the end, as a store that keeps selling would."""
+        for pid in pids:
+            saleable = sum([self.on_hand[(pid, s)] for s in self.active]) - self.reserved[pid]
+            if saleable < minimum:
+                self._receive(pid, self.receive_at, minimum - saleable + lot)
 
     def take(self, pid: int, source: int, qty: int) -> None:
         if self.on_hand[(pid, source)] < qty:
@@ -227,45 +262,62 @@ class Rows:
 # ---------------------------------------------------------------- bulk writer
 
 class BulkWriter:
-    """INSERTs rows given as column dicts: executemany on SQLite, COPY on PostgreSQL,
+    """Rows as column dicts → tuples ready for the database (pure, so a planning process can
+    build them) → INSERTs: executemany on the raw sqlite3 connection, COPY on PostgreSQL,
     bulk_create elsewhere. Columns a row leaves out take the field's default."""
 
-    def __init__(self):
-        self.vendor = connection.vendor
+    def __init__(self, vendor: str | None = None):
+        self.vendor = vendor or connection.vendor
+        self.raw = self.vendor in ("sqlite", "postgresql")
         self.tuned = False
+        self.builders = {model: self._builder(model) for model in MODELS}
 
     def when(self, value: datetime):
-        """A UTC datetime as the backend stores it (SQLite: naive UTC text, like Django)."""
+        """A naive-UTC datetime (how the planner keeps time) as the backend stores it: SQLite keeps
+        naive UTC text, like Django does; PostgreSQL gets the offset."""
         if self.vendor == "sqlite":
-            return value.replace(tzinfo=None).isoformat(" ")
-        return value
+            return value.isoformat(" ")
+        if self.vendor == "postgresql":
+            return value.isoformat(" ") + "+00:00"
+        return value.replace(tzinfo=UTC)
 
     def json(self, value):
-        if value is None:
-            return None
-        if self.vendor in ("sqlite", "postgresql"):
-            return json.dumps(value)
-        return value
+        if value is None or not self.raw:
+            return value
+        return json.dumps(value)
 
-    def _columns(self, model):
-        fields = [f for f in model._meta.concrete_fields]
+    def _builder(self, model):
+        """A function dict → tuple in column order (decimals as text for the raw paths)."""
+        fields = list(model._meta.concrete_fields)
         defaults = []
-        for f in fields:
+        parts = []
+        for n, f in enumerate(fields):
             value = f.get_default() if f.has_default() else None
-            if f.get_internal_type() == "JSONField":
+            kind = f.get_internal_type()
+            if kind == "JSONField":
                 value = self.json(value)
             elif isinstance(value, datetime):
-                value = self.when(value)
+                value = self.when(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
+            if kind == "DecimalField" and self.raw:
+                value = None if value is None else str(value)
+                parts.append(f"_s(r[{f.attname!r}]) if {f.attname!r} in r else _d[{n}]" if f.null else
+                             f"_s(r.get({f.attname!r}, _d[{n}]))")
+            else:
+                parts.append(f"r.get({f.attname!r}, _d[{n}])")
             defaults.append(value)
-        return fields, defaults
+        code = "lambda r: (" + ", ".join(parts) + ",)"
+        return fields, eval(code, {"_s": str, "_d": defaults})  # noqa: S307 - code built from field names above
 
-    def insert(self, model, rows: list[dict]) -> None:
-        if not rows:
+    def build(self, model, rows: list[dict]) -> list[tuple]:
+        return list(map(self.builders[model][1], rows))
+
+    def insert(self, model, tuples: list[tuple]) -> None:
+        if not tuples:
             return
-        fields, defaults = self._columns(model)
-        names = [f.attname for f in fields]
-        if self.vendor not in ("sqlite", "postgresql"):
-            model.objects.bulk_create([model(**{k: v for k, v in r.items()}) for r in rows], batch_size=2000)
+        fields = self.builders[model][0]
+        if not self.raw:
+            names = [f.attname for f in fields]
+            model.objects.bulk_create([model(**dict(zip(names, t, strict=True))) for t in tuples], batch_size=2000)
             return
         table = connection.ops.quote_name(model._meta.db_table)
         cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -278,20 +330,19 @@ class BulkWriter:
                 connection.connection.execute("PRAGMA cache_size = -262144")
                 self.tuned = True
             marks = ", ".join("?" * len(fields))
-            connection.connection.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                              [tuple(map(r.get, names, defaults)) for r in rows])
+            connection.connection.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuples)
             return
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(tuple(map(r.get, names, defaults)))
+            for row in tuples:
+                copy.write_row(row)
 
-    def reset_sequences(self, models) -> None:
+    def reset_sequences(self) -> None:
         if self.vendor != "postgresql":
             return  # SQLite's AUTOINCREMENT follows explicit ids by itself
         from django.core.management.color import no_style
 
         with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            for sql in connection.ops.sequence_reset_sql(no_style(), list(MODELS)):
                 cursor.execute(sql)
 
 
@@ -306,8 +357,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="Random seed (same seed, same data)")
         parser.add_argument("--batch", type=int, default=BATCH, help="Orders written per transaction")
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar")
+        parser.add_argument("--workers", type=int, default=1, choices=[0, 1],
+                            help="1 (default): plan the orders in a forked process while this one writes "
+                                 "(Linux; when there is more than one batch); 0: all in this process")
 
-    def handle(self, *args, orders: int, if_empty: bool, seed: int, batch: int, no_progress: bool, **options):
+    def handle(self, *args, orders: int, if_empty: bool, seed: int, batch: int, no_progress: bool, workers: int,
+               **options):
         if orders < 0:
             raise CommandError("--orders must be 0 or more.")
         if if_empty and Product.objects.exists():
@@ -325,7 +380,7 @@ class Command(BaseCommand):
         if orders:
             planner = OrderPlanner(rng=rng, actor=actor, sources=sources, products=products, customers=customers)
             stats = planner.run(orders, batch=max(1, batch), progress=not no_progress and orders >= 20,
-                                stderr=self.stderr)
+                                stderr=self.stderr, workers=workers)
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Demo data: {Product.objects.count()} products, {Customer.objects.count()} customers, "
@@ -333,7 +388,7 @@ class Command(BaseCommand):
             f"{stats['received']} units)."))
         if orders and options.get("verbosity", 1) > 1:
             self.stdout.write(f"CPU: planning {stats['plan']:.1f} s, writing {stats['write']:.1f} s "
-                              f"({stats['rows']} rows).")
+                              f"({stats['rows']} rows; planned in {'a forked process' if stats['workers'] else 'this process'}).")
 
     # -- catalog, customers, coupons (idempotent: a second run reuses them)
 
@@ -434,8 +489,8 @@ class OrderPlanner:
         self.actor_id = actor.id
         self.default, self.downtown = sources
         self.sources = {s.id: s for s in sources}
-        self.stocked = [p for p in products if p.is_stocked]
-        self.virtual = [p for p in products if not p.is_stocked]
+        self.stocked = [ProductInfo(p) for p in products if p.is_stocked]
+        self.virtual = [ProductInfo(p) for p in products if not p.is_stocked]
         self.writer = BulkWriter()
         self.base = settings.BASE_CURRENCY
         self.currencies = {c.code: c for c in Currency.objects.filter(enabled=True)}
@@ -445,96 +500,162 @@ class OrderPlanner:
         addresses = {}
         for a in CustomerAddress.objects.filter(customer__in=customers, is_default_billing=True).order_by("id"):
             addresses.setdefault(a.customer_id, a.as_dict())
-        self.customers = [(c, addresses[c.id], self.writer.json(addresses[c.id])) for c in customers
-                          if c.id in addresses]
+        self.customers = [(c.id, c.email, c.name, addresses[c.id], self.writer.json(addresses[c.id]))
+                          for c in customers if c.id in addresses]
         self.empty_json = self.writer.json({})
         if not self.customers or not self.stocked:
             raise CommandError("Demo catalog or customers missing.")
-        self.tax_cache: dict[tuple, dict[int, Decimal]] = {}
+        # Everything the planning needs from the database is read here, so that the planning
+        # itself can run in another process while this one writes.
         self.category_ids = {p.tax_category_id for p in products if p.tax_category_id}
+        self.tax_cache: dict[tuple, dict[int, Decimal]] = {}
+        for address in [c[3] for c in self.customers] + [self.downtown.address or {}]:
+            self._tax_rates(address)
+        self.ids = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in MODELS}
+        self.next_number = {}
+        for kind in ("order", "invoice", "shipment", "refund"):
+            seq, _ = Sequence.objects.get_or_create(name=kind, defaults={"last_value": 0,
+                                                                         "start": STARTS.get(kind, 100000000)})
+            self.next_number[kind] = seq.start + seq.last_value + 1
         self.stock = Stock(
             on_hand={(pid, sid): qty for pid, sid, qty in ProductInventory.objects.values_list("product_id",
                                                                                                "source_id", "qty")},
             reserved=dict(Product.objects.filter(qty_reserved__gt=0).values_list("id", "qty_reserved")),
             active={s.id for s in InventorySource.objects.filter(active=True)}, receive_at=self.default.id)
         self.reserved_start = dict(self.stock.reserved)
-        self.now = timezone.now().astimezone(UTC).replace(microsecond=0)
+        self.now = timezone.now().astimezone(UTC).replace(microsecond=0, tzinfo=None)  # naive UTC
         self.scenario_names = [s for s, _ in SCENARIOS]
         self.scenario_pick = Weighted(SCENARIOS)
+        self.scenario_pick_old = Weighted([(name, OLD_WEIGHTS.get(name, w)) for name, w in SCENARIOS])
+        self.span = 730 * DAY
+        self.restock_store = False
         self.currency_pick = Weighted([(self.base, 85), ("EUR", 10), ("GBP", 5)])
         self.coupon_uses: dict[int, int] = defaultdict(int)
-        self.timings = {"plan": 0.0, "write": 0.0, "rows": 0}
+        self.timings = {"plan": 0.0, "write": 0.0, "rows": 0, "workers": 0}
 
     # -- driving
 
-    def run(self, count: int, *, batch: int, progress: bool, stderr) -> dict:
-        span = 730 * DAY
-        offsets = sorted(self.rng.random() * span for _ in range(count))
-        start = self.now - timedelta(seconds=span)
+    def run(self, count: int, *, batch: int, progress: bool, stderr, workers: int = 1) -> dict:
+        offsets = sorted(self.rng.random() * self.span for _ in range(count))
+        start = self.now - timedelta(seconds=self.span)
+        self.restock_store = count >= 2000
+        chunks = [(offsets[n:n + batch], n) for n in range(0, count, batch)]
         bar = tqdm(total=count, desc="orders", unit="order", disable=not progress, file=getattr(stderr, "_out", None),
                    mininterval=0.5)
-        done = 0
+        fork = _fork_context() if workers > 0 and len(chunks) > 1 else None
+        self.timings["workers"] = 1 if fork else 0
         try:
-            while done < count:
-                chunk = offsets[done:done + batch]
+            if fork is None:
+                batches = (self.plan(start, chunk, first) for chunk, first in chunks)
+                final = None
+            else:
+                batches, final = self._planned_elsewhere(fork, start, chunks), None
+            for planned in batches:
+                if planned[0] == "done":
+                    final = planned[1]
+                    break
+                cpu = time.process_time()
                 with transaction.atomic():
-                    self._batch([start + timedelta(seconds=s) for s in chunk], first_index=done)
-                done += len(chunk)
-                bar.update(len(chunk))
+                    self._take_numbers(planned[1]["numbers"])
+                    for model in MODELS:
+                        rows = planned[1]["rows"].get(model._meta.label, [])
+                        self.writer.insert(model, rows)
+                        self.timings["rows"] += len(rows)
+                self.timings["write"] += time.process_time() - cpu
+                bar.update(planned[1]["count"])
         finally:
             bar.close()
+        final = final or self.final_state()
+        self.timings["plan"] = final["plan"]
         with transaction.atomic():
-            self._finish_stock()
-            self.writer.reset_sequences([Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund,
-                                         RefundItem, Payment, OrderEvent, CouponUsage])
-        return {"receipts": self.stock.receipts, "received": self.stock.received, **self.timings}
+            self._finish_stock(final)
+            self.writer.reset_sequences()
+        return {"receipts": final["receipts"], "received": final["received"], **self.timings}
 
-    def _batch(self, stamps: list[datetime], *, first_index: int) -> None:
+    def _planned_elsewhere(self, fork, start: datetime, chunks):
+        """Plan in a forked process (it reads nothing from the database) while this one writes."""
+        queue = fork.Queue(maxsize=2)
+        process = fork.Process(target=_plan_all, args=(self, start, chunks, queue), daemon=True)
+        process.start()
+        try:
+            while True:
+                kind, payload = queue.get()
+                if kind == "error":
+                    raise CommandError(f"Planning the demo orders failed:\n{payload}")
+                yield kind, payload
+                if kind == "done":
+                    return
+        finally:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+
+    def plan(self, start: datetime, chunk: list[float], first_index: int) -> tuple[str, dict]:
+        """One batch of orders, as rows ready to insert. Reads and writes no database."""
         cpu = time.process_time()
         self.rows = Rows()
-        self.ids = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-                    for m in (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem,
-                              Payment, OrderEvent, CouponUsage)}
         self.docs: list[tuple[datetime, str, dict, list[dict]]] = []  # (created_at, kind, row, events' data)
-        numbers = numbers_reserve("order", len(stamps))
+        numbers = {"order": (self.next_number["order"], len(chunk))}
         orders = []
-        for n, (created_at, number) in enumerate(zip(stamps, numbers, strict=True)):
+        for n, offset in enumerate(chunk):
             index = first_index + n
             if index < len(self.scenario_names):
                 scenario = self.scenario_names[index]
-            else:
-                scenario = self.scenario_pick.pick(self.rng)
-            orders.append(self._order(number, created_at, scenario))
-        self._number_documents()
+            else:  # older orders have mostly been dealt with; recent ones are still open
+                old = offset < self.span - 45 * DAY
+                scenario = (self.scenario_pick_old if old else self.scenario_pick).pick(self.rng)
+            number = str(self.next_number["order"])
+            self.next_number["order"] += 1
+            orders.append(self._order(number, start + timedelta(seconds=offset), scenario))
+        numbers.update(self._number_documents())
         w = self.writer
         for order in orders:
             self._order_row(order)
         for event in self.rows.by_model.get(OrderEvent, []):
             event["data"] = w.json(event["data"])
+        rows = {model._meta.label: w.build(model, self.rows.by_model.get(model, [])) for model in MODELS}
+        self.rows = None
         self.timings["plan"] += time.process_time() - cpu
-        cpu = time.process_time()
-        for model in (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment,
-                      OrderEvent, CouponUsage):
-            rows = self.rows.by_model.get(model, [])
-            w.insert(model, rows)
-            self.timings["rows"] += len(rows)
-        self.timings["write"] += time.process_time() - cpu
+        return "batch", {"rows": rows, "numbers": numbers, "count": len(chunk)}
+
+    def final_state(self) -> dict:
+        stock = self.stock
+        if self.restock_store:
+            stock.top_up([p.id for p in self.stocked], minimum=100, lot=200)
+        return {"on_hand": {k: stock.on_hand[k] for k in stock.touched}, "reserved": dict(stock.reserved),
+                "coupon_uses": dict(self.coupon_uses), "receipts": stock.receipts, "received": stock.received,
+                "plan": self.timings["plan"]}
+
+    def _take_numbers(self, numbers: dict[str, tuple[int, int]]) -> None:
+        """Take the batch's numbers from the gap-free sequences; they must be the ones planned."""
+        for kind, (first, count) in numbers.items():
+            taken = numbers_reserve(kind, count)
+            if taken and int(taken[0]) != first:
+                raise CommandError(f"{kind} numbers were taken by someone else while seeding (planned {first}, got "
+                                   f"{taken[0]}); nothing of this batch was written. Run the command again.")
 
     def _next_id(self, model) -> int:
         value = self.ids[model]
         self.ids[model] = value + 1
         return value
 
-    def _number_documents(self) -> None:
+    def _number_documents(self) -> dict[str, tuple[int, int]]:
+        """Number the batch's documents per type, in time order, from the planned sequences."""
         by_kind: dict[str, list] = defaultdict(list)
         for doc in self.docs:
             by_kind[doc[1]].append(doc)
+        out = {}
         for kind, docs in by_kind.items():
             docs.sort(key=lambda d: (d[0], d[2]["id"]))
-            for doc, number in zip(docs, numbers_reserve(kind, len(docs)), strict=True):
+            first = self.next_number[kind]
+            for n, doc in enumerate(docs):
+                number = str(first + n)
                 doc[2]["number"] = number
                 for data in doc[3]:
                     data["number"] = number
+            self.next_number[kind] = first + len(docs)
+            out[kind] = (first, len(docs))
+        return out
 
     def _later(self, t: datetime, *, max_days: float = 6.0) -> datetime:
         """A moment a little after t (minutes to days), never in the future."""
@@ -546,7 +667,7 @@ class OrderPlanner:
 
     def _order(self, number: str, created_at: datetime, scenario: str) -> PlannedOrder:
         rng = self.rng
-        customer, address, address_json = rng.choice(self.customers)
+        customer_id, customer_email, customer_name, address, address_json = rng.choice(self.customers)
         gateway = scenario in ("pending_payment", "captured") or (scenario in ("canceled", "fraud")
                                                                   and rng.random() < 0.25)
         if gateway:
@@ -561,7 +682,7 @@ class OrderPlanner:
                 chosen = []  # a gift card alone: nothing ships
             chosen.append(rng.choice(self.virtual))
         lines = [(p, QTY.pick(rng)) for p in chosen]
-        ships = any(p.is_shippable for p, _ in lines)
+        ships = any(p.shippable for p, _ in lines)
         # currency
         code = self.currency_pick.pick(rng)
         currency = self.currencies.get(code) or self.currencies[self.base]
@@ -577,7 +698,7 @@ class OrderPlanner:
             options = [c for c in ("flatrate", "free") if c in self.shipping]
             method = self.shipping[options[0] if len(options) == 1 or rng.random() < 0.8 else options[1]]
             shipping_address, tax_address, fulfillment = address, address, FulfillmentType.SHIPPING
-        prices = [convert(p.price, rate) for p, _ in lines]
+        prices = [p.price_in(code, rate) for p, _ in lines]
         subtotal_guess = sum((pr * q for pr, (_, q) in zip(prices, lines, strict=True)), ZERO)
         shipping_amount = ZERO
         if method is not None and method.code not in ("pickup",):
@@ -588,7 +709,7 @@ class OrderPlanner:
             if method.code != "free":
                 shipping_amount = convert(method.amount, rate)
                 if method.calc == ShippingCalc.PER_UNIT:
-                    shipping_amount *= sum(q for p, q in lines if p.is_shippable)
+                    shipping_amount *= sum(q for p, q in lines if p.shippable)
         # coupon
         coupon = None
         if rng.random() < 0.18:
@@ -604,18 +725,18 @@ class OrderPlanner:
         order_id = self._next_id(Order)
         order = PlannedOrder(id=order_id, number=number, status=rules.PENDING_PAYMENT if gateway else rules.PENDING,
                              payment_method_code=payment, shipping_total=totals.shipping_total, updated_at=created_at,
-                             coupon_id=coupon.id if coupon else None, customer_id=customer.id)
+                             coupon_id=coupon.id if coupon else None, customer_id=customer_id)
         order.items = []
         for (product, qty), price, tax, lt in zip(lines, prices, taxes, totals.lines, strict=True):
             order.items.append(PlannedItem(
                 id=self._next_id(OrderItem), order_id=order_id, product_id=product.id, sku=product.sku,
-                name=product.name, type=product.type, is_shippable=product.is_shippable, is_stocked=product.is_stocked,
+                name=product.name, type=product.type, is_shippable=product.shippable, is_stocked=product.stocked,
                 qty_ordered=qty, price=price, subtotal=lt.subtotal, tax_percent=tax, tax_amount=lt.tax,
                 discount_amount=lt.discount, total=lt.total))
         w = self.writer
         order.row = {
             "id": order_id, "number": number, "channel": "admin" if rng.random() < 0.8 else "api",
-            "customer_id": customer.id, "customer_email": customer.email, "customer_name": customer.name,
+            "customer_id": customer_id, "customer_email": customer_email, "customer_name": customer_name,
             "currency": currency.code, "base_currency": self.base, "exchange_rate": rate,
             "billing_address": address_json, "shipping_address": address_json if shipping_address else None,
             "fulfillment_type": fulfillment.value, "pickup_location_id": self.downtown.id if pickup else None,
@@ -638,7 +759,7 @@ class OrderPlanner:
         # every action; no action here depends on the intermediate status, so once is the same).
         order_refresh_state(order, order.items)
         if coupon is not None and not all(i.qty_canceled == i.qty_ordered for i in order.items):
-            self.rows.add(CouponUsage, id=self._next_id(CouponUsage), coupon_id=coupon.id, customer_id=customer.id,
+            self.rows.add(CouponUsage, id=self._next_id(CouponUsage), coupon_id=coupon.id, customer_id=customer_id,
                           order_id=order_id, created_at=w.when(created_at))
             self.coupon_uses[coupon.id] += 1
         return order
@@ -754,10 +875,15 @@ class OrderPlanner:
                 del wanted[key]
         return wanted
 
+    def _store_has(self, pid: int, qty: int) -> bool:
+        if not self.stock.can_take(pid, self.downtown.id, qty) and self.restock_store:
+            self.stock.restock(pid, self.downtown.id, self.rng.randint(20, 40))
+        return self.stock.can_take(pid, self.downtown.id, qty)
+
     def _pick_source(self, order, wanted: dict[int, int]) -> int:
         by_id = {i.id: i for i in order.items}
         if self.rng.random() < 0.35 and all(
-                self.stock.can_take(by_id[iid].product_id, self.downtown.id, q) for iid, q in wanted.items()
+                self._store_has(by_id[iid].product_id, q) for iid, q in wanted.items()
                 if by_id[iid].is_stocked):
             return self.downtown.id
         return self.default.id
@@ -772,7 +898,7 @@ class OrderPlanner:
             store = {}
             for iid, q in rest.items():
                 take = self.rng.randint(1, q)
-                if by_id[iid].is_stocked and self.stock.can_take(by_id[iid].product_id, self.downtown.id, take):
+                if by_id[iid].is_stocked and self._store_has(by_id[iid].product_id, take):
                     store[iid] = take
             if store and sum(store.values()) < sum(rest.values()):
                 self._ship(order, store, self.downtown.id, t)
@@ -921,24 +1047,52 @@ class OrderPlanner:
                    shipment_state=order.shipment_state or "none", payment_captured=order.payment_captured,
                    created_at=w.when(row["created_at"]), updated_at=w.when(order.updated_at))
         self.rows.add(Order, **row)
-        for item in order.items:
-            self.rows.add(OrderItem, **{name: getattr(item, name) for name in PlannedItem.__slots__
-                                        if name != "last_source"})
+        add = self.rows.by_model[OrderItem].append
+        for i in order.items:
+            add({"id": i.id, "order_id": i.order_id, "product_id": i.product_id, "sku": i.sku, "name": i.name,
+                 "type": i.type, "is_shippable": i.is_shippable, "is_stocked": i.is_stocked,
+                 "qty_ordered": i.qty_ordered, "qty_invoiced": i.qty_invoiced, "qty_shipped": i.qty_shipped,
+                 "qty_refunded": i.qty_refunded, "qty_canceled": i.qty_canceled, "price": i.price,
+                 "subtotal": i.subtotal, "tax_percent": i.tax_percent, "tax_amount": i.tax_amount,
+                 "discount_amount": i.discount_amount, "total": i.total, "subtotal_invoiced": i.subtotal_invoiced,
+                 "tax_invoiced": i.tax_invoiced, "discount_invoiced": i.discount_invoiced,
+                 "subtotal_canceled": i.subtotal_canceled, "tax_canceled": i.tax_canceled,
+                 "discount_canceled": i.discount_canceled, "subtotal_refunded": i.subtotal_refunded,
+                 "tax_refunded": i.tax_refunded, "discount_refunded": i.discount_refunded})
 
-    def _finish_stock(self) -> None:
+    def _finish_stock(self, final: dict) -> None:
         """Write on-hand per source and the products' reservations as the planning left them."""
-        stock = self.stock
+        on_hand = final["on_hand"]
         existing = {(pid, sid): inv for pid, sid, inv in
                     ProductInventory.objects.values_list("product_id", "source_id", "id")}
-        creates = [ProductInventory(product_id=pid, source_id=sid, qty=stock.on_hand[(pid, sid)])
-                   for (pid, sid) in stock.touched if (pid, sid) not in existing]
-        ProductInventory.objects.bulk_create(creates)
-        updates = [ProductInventory(id=existing[key], qty=stock.on_hand[key]) for key in stock.touched
-                   if key in existing]
-        ProductInventory.objects.bulk_update(updates, ["qty"], batch_size=500)
-        products = [Product(id=pid, qty_reserved=qty) for pid, qty in stock.reserved.items()
-                    if qty != self.reserved_start.get(pid, 0)]
-        Product.objects.bulk_update(products, ["qty_reserved"], batch_size=500)
-        for coupon_id, uses in self.coupon_uses.items():
+        ProductInventory.objects.bulk_create([ProductInventory(product_id=pid, source_id=sid, qty=qty)
+                                              for (pid, sid), qty in on_hand.items() if (pid, sid) not in existing])
+        ProductInventory.objects.bulk_update([ProductInventory(id=existing[key], qty=qty)
+                                              for key, qty in on_hand.items() if key in existing],
+                                             ["qty"], batch_size=500)
+        Product.objects.bulk_update([Product(id=pid, qty_reserved=qty) for pid, qty in final["reserved"].items()
+                                     if qty != self.reserved_start.get(pid, 0)], ["qty_reserved"], batch_size=500)
+        for coupon_id, uses in final["coupon_uses"].items():
             Coupon.objects.filter(id=coupon_id).update(times_used=F("times_used") + uses)
 
+
+def _fork_context():
+    """Forking (Linux) lets a child plan from this process's memory; elsewhere plan in-process."""
+    import multiprocessing
+
+    try:
+        return multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+
+
+def _plan_all(planner: OrderPlanner, start: datetime, chunks, queue) -> None:
+    """The planning process: every batch into the queue, then the final stock and coupon state."""
+    try:
+        for chunk, first in chunks:
+            queue.put(planner.plan(start, chunk, first))
+        queue.put(("done", planner.final_state()))
+    except BaseException:  # noqa: BLE001 - reported to the writing process, which raises it
+        import traceback
+
+        queue.put(("error", traceback.format_exc()))
