@@ -311,7 +311,7 @@ def test_unknown_cart_or_step_is_404(admin_client, cart):
     assert admin_client.get(f"{START}{cart.id}/nope/").status_code == 404
 
 
-def test_wizard_needs_cart_permission(client, staff_user_factory=None):
+def test_wizard_needs_cart_permission(client):
     from tests.accounts.factories import UserFactory
 
     user = UserFactory(is_staff=True)
