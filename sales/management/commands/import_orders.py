@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from tqdm import tqdm
 
 from config.errors import DomainError
@@ -44,8 +45,9 @@ def _no_constants(name: str):
 @dataclass
 class Line:
     number: int
-    document: dict
+    document: dict | None
     data: dict | None = None
+    error: tuple[str, str] | None = None  # (code, message) of a line refused before planning
 
 
 class Command(BaseCommand):
@@ -89,39 +91,45 @@ class Command(BaseCommand):
 
     # ----------------------------------------------------------------- lines
 
-    def _fail(self, number: int, code: str, message: str) -> None:
-        self.failed += 1
-        with self.bar.external_write_mode():
-            self.stderr.write(f"line {number}: {code}: {message}")
-
     def _parse(self, number: int, raw: bytes) -> Line | None:
         if not raw.strip():
             return None
         try:
             document = json.loads(raw, parse_constant=_no_constants)
         except (ValueError, RecursionError) as exc:
-            self._fail(number, "parse_error", f"invalid JSON: {exc}")
-            return None
+            return Line(number, None, error=("parse_error", f"invalid JSON: {exc}"))
         if not isinstance(document, dict):
-            self._fail(number, "validation_error", f"a line must hold one JSON object, not {type(document).__name__}")
-            return None
+            return Line(number, None, error=("validation_error",
+                                             f"a line must hold one JSON object, not {type(document).__name__}"))
         data = self.validator(document)
         if data is None:
             try:
                 data = self.serializer.run_validation(document)
-            except Exception as exc:  # DRF ValidationError: the same errors the API answers with
-                from rest_framework.exceptions import ValidationError
-
-                if not isinstance(exc, ValidationError):
-                    raise
+            except ValidationError as exc:  # the same errors the API answers with
                 error = validation_error(exc.detail)
-                self._fail(number, error.code, _describe(error))
-                return None
-        return Line(number=number, document=document, data=data)
+                return Line(number, document, error=(error.code, _describe(error)))
+        return Line(number, document, data)
 
     # ----------------------------------------------------------------- batches
 
     def _batch(self, lines: list[Line]) -> None:
+        """Plan and write one batch; its bad lines are reported in line order."""
+        self.failures: list[tuple[int, str, str]] = [(x.number, *x.error) for x in lines if x.error]
+        try:
+            self._import([x for x in lines if not x.error])
+        finally:
+            self.failed += len(self.failures)
+            if self.failures:
+                with self.bar.external_write_mode():
+                    for number, code, message in sorted(self.failures):
+                        self.stderr.write(f"line {number}: {code}: {message}")
+
+    def _fail(self, line: Line, error: DomainError) -> None:
+        self.failures.append((line.number, error.code, _describe(error)))
+
+    def _import(self, lines: list[Line]) -> None:
+        if not lines:
+            return
         lookups = self.lookups
         lookups.prefetch([line.data for line in lines])
         seen: set[str] = set()
@@ -138,7 +146,7 @@ class Command(BaseCommand):
                                              field="reference")
                 plan = import_plan(line.data, line.document, lookups, actor=None, now=now)
             except DomainError as exc:
-                self._fail(line.number, exc.code, _describe(exc))
+                self._fail(line, exc)
                 continue
             seen.add(reference)
             plans.append(plan)
@@ -162,9 +170,9 @@ class Command(BaseCommand):
                 if self.skip_existing:
                     self.skipped += 1
                 else:
-                    self._fail(line.number, exc.code, _describe(exc))
+                    self._fail(line, exc)
             except DomainError as exc:
-                self._fail(line.number, exc.code, _describe(exc))
+                self._fail(line, exc)
             else:
                 self.imported += 1
 
