@@ -285,3 +285,25 @@ def test_default_run_is_what_make_run_uses():
     assert re.search(r"12 orders \(12 new", output)
     assert Order.objects.count() == 12
     assert Decimal(Order.objects.aggregate(t=Sum("grand_total"))["t"]) > 0
+
+
+def test_the_services_carry_on_from_seeded_orders(seeded, api):
+    """Seeded orders are ordinary orders: the API acts on them, and new rows get fresh ids and numbers."""
+    from tests.sales.helpers import placed_order
+
+    pending = Order.objects.filter(status=OrderStatus.PENDING).order_by("id").first()
+    last_invoice = Invoice.objects.order_by("-number").first().number
+    r = api.post(f"/api/admin/orders/{pending.id}/invoices", {}, format="json")
+    assert r.status_code == 201, r.json()
+    assert int(r.json()["number"]) == int(last_invoice) + 1
+    source = InventorySource.objects.get(code="default")
+    r = api.post(f"/api/admin/orders/{pending.id}/shipments", {"inventory_source_id": source.id}, format="json")
+    assert r.status_code == 201, r.json()
+    assert api.get(f"/api/admin/orders/{pending.id}").json()["status"] in ("completed", "processing")
+    closed = Order.objects.filter(status=OrderStatus.CLOSED).first()
+    r = api.post(f"/api/admin/orders/{closed.id}/refunds", {"adjustment_refund": "1.00"}, format="json")
+    assert r.status_code == 409 and r.json()["code"] == "order_not_refundable"
+    last_order = max(int(n) for n in Order.objects.values_list("number", flat=True))
+    order = placed_order()
+    assert int(order.number) == last_order + 1
+    assert order.id > pending.id and OrderEvent.objects.filter(order=order, type="placed").exists()
