@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from catalog.models import Currency, InventorySource, Product, ProductType, TaxCategory, TaxRate
+from catalog.models import Currency, InventorySource, Product, TaxCategory, TaxRate
 from catalog.selectors import saleable_of
 from config.fields import IdField, MoneyField
 from customers.api.address import AddressSerializer
@@ -27,12 +27,6 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_saleable_qty(self, obj) -> int | None:
         return saleable_of(obj)
-
-    def validate(self, attrs):
-        ptype = attrs.get("type", getattr(self.instance, "type", ProductType.SIMPLE))
-        if attrs.get("parent_id") and ptype != ProductType.SIMPLE:
-            raise serializers.ValidationError({"parent_id": ["Only simple products can be variants."]})
-        return attrs
 
 
 class InventorySourceSerializer(serializers.ModelSerializer):

@@ -5,8 +5,25 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.errors import InventorySourceNotFound, ProductNotFound, TaxCategoryNotFound
-from catalog.models import InventorySource, Product, ProductInventory, TaxCategory, TaxRate
-from config.errors import Conflict
+from catalog.models import InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
+from config.errors import Conflict, InvalidInput
+
+
+def _check_type_and_parent(product: Product | None, data: dict[str, Any]) -> None:
+    """Variants are simple products; a configurable product with variants stays configurable.
+
+    Checked on the product as it will be (stored values overlaid with the change), so a PATCH
+    of ``type`` alone cannot turn a variant into a configurable product, nor a parent with
+    variants into a simple one.
+    """
+    ptype = data.get("type", product.type if product else ProductType.SIMPLE)
+    parent_id = data.get("parent_id", product.parent_id if product else None)
+    if parent_id is not None and ptype != ProductType.SIMPLE:
+        field = "parent_id" if "parent_id" in data else "type"
+        raise InvalidInput("Only simple products can be variants (have a parent_id).", field=field)
+    if (product is not None and product.type == ProductType.CONFIGURABLE and ptype != ProductType.CONFIGURABLE
+            and product.variants.exists()):
+        raise InvalidInput(f"{product.sku} has variants: it must stay configurable.", field="type")
 
 
 def _check_refs(data: dict[str, Any], inventories: list[dict[str, int]] | None) -> None:
@@ -19,10 +36,15 @@ def _check_refs(data: dict[str, Any], inventories: list[dict[str, int]] | None) 
     if inventories:
         ids = {i["source_id"] for i in inventories}
         known = set(InventorySource.objects.filter(id__in=ids).values_list("id", flat=True))
+        seen: set[int] = set()
         for n, inv in enumerate(inventories):
             if inv["source_id"] not in known:
                 raise InventorySourceNotFound(f"No inventory source with id {inv['source_id']}.",
                                               field=f"inventories.{n}.inventory_source_id")
+            if inv["source_id"] in seen:
+                raise InvalidInput(f"Inventory source {inv['source_id']} is listed twice; give one qty per source.",
+                                   field=f"inventories.{n}.inventory_source_id")
+            seen.add(inv["source_id"])
 
 
 def _set_inventories(product: Product, inventories: list[dict[str, int]]) -> None:
@@ -32,6 +54,7 @@ def _set_inventories(product: Product, inventories: list[dict[str, int]]) -> Non
 
 
 def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | None = None) -> Product:
+    _check_type_and_parent(None, data)
     _check_refs(data, inventories)
     if Product.objects.filter(sku=data["sku"]).exists():
         raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
@@ -47,6 +70,7 @@ def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | 
 
 def product_update(*, product: Product, data: dict[str, Any], inventories: list[dict[str, int]] | None = None
                    ) -> Product:
+    _check_type_and_parent(product, data)
     _check_refs(data, inventories)
     if "sku" in data and Product.objects.filter(sku=data["sku"]).exclude(id=product.id).exists():
         raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")

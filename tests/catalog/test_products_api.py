@@ -120,6 +120,44 @@ def test_only_simple_products_are_variants(api):
     assert r.json()["errors"][0]["field"] == "parent_id"
 
 
+def test_a_variant_cannot_become_configurable(api):
+    parent = ProductFactory(type="configurable")
+    variant = ProductFactory(parent=parent)
+    r = api.patch(f"{URL}/{variant.id}", {"type": "configurable"}, format="json")
+    assert r.status_code == 400, r.json()
+    assert r.json()["code"] == "validation_error"
+    assert r.json()["errors"][0]["field"] == "type"
+    variant.refresh_from_db()
+    assert variant.type == "simple"
+    # Detaching it from its parent in the same change is fine.
+    r = api.patch(f"{URL}/{variant.id}", {"type": "configurable", "parent_id": None}, format="json")
+    assert r.status_code == 200, r.json()
+    assert (r.json()["type"], r.json()["parent_id"]) == ("configurable", None)
+
+
+def test_a_parent_with_variants_stays_configurable(api):
+    parent = ProductFactory(type="configurable")
+    ProductFactory(parent=parent)
+    lonely = ProductFactory(type="configurable")
+    r = api.patch(f"{URL}/{parent.id}", {"type": "simple"}, format="json")
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["field"] == "type"
+    parent.refresh_from_db()
+    assert parent.type == "configurable"
+    assert api.patch(f"{URL}/{lonely.id}", {"type": "simple"}, format="json").status_code == 200
+
+
+def test_a_source_listed_twice_is_400(api):
+    source_id = default_source().id
+    r = api.post(URL, {"sku": "T", "name": "T", "price": "1.00",
+                       "inventories": [{"inventory_source_id": source_id, "qty": 5},
+                                       {"inventory_source_id": source_id, "qty": 3}]}, format="json")
+    assert r.status_code == 400
+    assert r.json()["code"] == "validation_error"
+    assert r.json()["errors"][0]["field"] == "inventories.1.inventory_source_id"
+    assert not Product.objects.filter(sku="T").exists()
+
+
 def test_duplicate_sku_is_409(api):
     ProductFactory(sku="DUP")
     r = api.post(URL, {"sku": "DUP", "name": "Again", "price": "1.00"}, format="json")
