@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -331,7 +332,12 @@ def cart_payment_method_set(*, cart_id: int, code: str) -> Cart:
 
 
 def coupon_find(code: str) -> Coupon | None:
-    return Coupon.objects.filter(code__iexact=(code or "").strip()).first()
+    """Case-insensitive in every alphabet: codes are stored upper-cased (Coupon.save), and
+    SQLite's LIKE (behind ``iexact``) folds ASCII letters only, so "été" would miss "ÉTÉ"."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    return Coupon.objects.filter(Q(code=code.upper()) | Q(code__iexact=code)).first()
 
 
 @transaction.atomic

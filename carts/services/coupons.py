@@ -3,9 +3,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from carts.models import Coupon
 from config.errors import Conflict
+
+
+def _code_used(code: str, *, exclude_id: int | None = None) -> bool:
+    """Case-insensitive in every alphabet (SQLite's ``iexact`` folds ASCII only; codes are stored upper-cased)."""
+    qs = Coupon.objects.filter(Q(code=code.strip().upper()) | Q(code__iexact=code.strip()))
+    if exclude_id is not None:
+        qs = qs.exclude(id=exclude_id)
+    return qs.exists()
 
 
 def _taken(code: str) -> Conflict:
@@ -13,7 +22,7 @@ def _taken(code: str) -> Conflict:
 
 
 def coupon_create(*, data: dict[str, Any]) -> Coupon:
-    if Coupon.objects.filter(code__iexact=data["code"]).exists():
+    if _code_used(data["code"]):
         raise _taken(data["code"])
     try:
         with transaction.atomic():
@@ -23,7 +32,7 @@ def coupon_create(*, data: dict[str, Any]) -> Coupon:
 
 
 def coupon_update(*, coupon: Coupon, data: dict[str, Any]) -> Coupon:
-    if "code" in data and Coupon.objects.filter(code__iexact=data["code"]).exclude(id=coupon.id).exists():
+    if "code" in data and _code_used(data["code"], exclude_id=coupon.id):
         raise _taken(data["code"])
     for key, value in data.items():
         setattr(coupon, key, value)

@@ -12,6 +12,8 @@ from tests.customers.factories import CustomerFactory, address
 
 pytestmark = pytest.mark.django_db
 
+D = Decimal
+
 CART_FIELDS = {"id", "customer", "currency", "items", "billing_address", "shipping_address", "shipping_method",
                "payment_method", "coupon_code", "subtotal", "discount_total", "tax_total", "shipping_total",
                "grand_total", "is_active"}
@@ -259,6 +261,21 @@ def test_apply_and_remove_coupon(api, cart_id):
     assert r.json()["discount_total"] == "0.00"
     assert r.json()["grand_total"] == "20.00"
     assert Cart.objects.get(id=cart_id).coupon_id is None
+
+
+@pytest.mark.parametrize("stored,typed", [("SUMMER", "summer"), ("ÉTÉ", "été"), ("ÉTÉ", "Été"), ("ÅR-2025", "år-2025")])
+def test_coupon_codes_are_case_insensitive_in_any_alphabet(api, cart_id, stored, typed):
+    product = ProductFactory(price=D("10.00"), stock=10)
+    api.post(f"/api/admin/carts/{cart_id}/items", {"product_id": product.id, "quantity": 1}, format="json")
+    CouponFactory(code=stored, value=D("10"))
+    r = api.post(f"/api/admin/carts/{cart_id}/coupon", {"code": typed}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["coupon_code"] == stored
+    assert r.json()["discount_total"] == "1.00"
+    # And the code is taken, whatever the case it is typed in.
+    r = api.post("/api/admin/coupons", {"code": typed, "discount_type": "percent", "value": "5"}, format="json")
+    assert r.status_code == 409
+    assert r.json()["code"] == "coupon_code_taken"
 
 
 def test_removing_the_shipping_address_drops_a_method_that_needs_it(api, cart_id):
