@@ -202,8 +202,7 @@ def test_lists_of_comments_and_history_do_not_grow(warm, api):
         assert len(a.captured_queries) == len(b.captured_queries), url
 
 
-def test_report(capsys):
+def test_report():
     """Prints what the tests above measured (run with -s to see it)."""
-    with capsys.disabled():
-        for name, counts in MEASURED.items():
-            print(f"\n  queries {name:28} 1 line: {counts.get(1)!s:>3}   30 lines: {counts.get(30)!s:>3}", end="")
+    for name, counts in MEASURED.items():
+        print(f"queries {name:28} 1 line: {counts.get(1)!s:>3}   30 lines: {counts.get(30)!s:>3}")
