@@ -8,6 +8,7 @@ from sales.checkout_views import checkout_page
 
 register_converter(IdConverter, "id")
 
+handler400 = "config.errors.api_bad_request"
 handler404 = "config.errors.api_not_found"
 handler500 = "config.errors.api_server_error"
 

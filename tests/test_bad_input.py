@@ -69,6 +69,22 @@ def test_malformed_json_is_parse_error(api, cart, raw):
     assert_cart_unchanged(api, cart.id, before)
 
 
+def test_json_nested_too_deeply_is_parse_error(api, cart):
+    before = cart_view(api, cart.id)
+    for url in post_urls(cart):
+        r = api.generic("POST", url, "[" * 100_000 + "]" * 100_000, content_type="application/json")
+        error(r, 400, "parse_error")
+    assert_cart_unchanged(api, cart.id, before)
+
+
+def test_body_over_the_size_limit_is_400_json(api, cart, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = json.dumps({"sku": "A" * 20_000, "name": "N", "price": "1.00"})
+    error(api.generic("POST", "/api/admin/products", body, content_type="application/json"), 400,
+          "request_too_large")
+    assert Product.objects.count() == 1  # the cart's product only
+
+
 @pytest.mark.parametrize("payload", [[], [1, 2], "text", 42, None, True])
 def test_body_that_is_not_an_object(api, cart, payload):
     before = cart_view(api, cart.id)
@@ -100,6 +116,8 @@ def test_unsupported_content_type(api, cart):
     {"sku": "A", "name": "N", "price": "1.00", "inventories": [{"inventory_source_id": 1, "qty": 10**12}]},
     {"sku": "A", "name": "N", "price": "1.00", "tax_category_id": "abc"},
     {"sku": "A", "name": "N", "price": "1.00", "weight": "heavy"},
+    {"sku": "A", "name": "N", "price": "1.00", "weight": "-0.5"},
+    {"sku": "A", "name": "N", "price": "1.00", "weight": "1e10"},
     {"sku": "A" * 65, "name": "N", "price": "1.00"},
     {"sku": "A", "name": "N" * 10_000, "price": "1.00"},
     {"sku": "A\x00B", "name": "N", "price": "1.00"},
