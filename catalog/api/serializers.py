@@ -13,6 +13,7 @@ class InventoryLevelSerializer(serializers.Serializer):
 
 class ProductSerializer(serializers.ModelSerializer):
     price = MoneyField(min_value=0)
+    weight = serializers.DecimalField(max_digits=10, decimal_places=3, min_value=0, required=False)
     tax_category_id = IdField(required=False, allow_null=True)
     parent_id = IdField(required=False, allow_null=True)
     saleable_qty = serializers.SerializerMethodField(help_text="null for virtual products (not stocked)")
@@ -60,7 +61,7 @@ class TaxRateSerializer(serializers.ModelSerializer):
         fields = ["country", "zone", "rate"]
 
     def validate_country(self, value: str) -> str:
-        if len(value) != 2 or not value.isalpha():
+        if len(value) != 2 or not value.isascii() or not value.isalpha():
             raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
         return value.upper()
 

@@ -146,6 +146,7 @@ def test_duplicate_tax_category_code_is_409(api):
 @pytest.mark.parametrize("rate,field", [
     ({"country": "USA", "rate": "5"}, "rates.0.country"),
     ({"country": "1X", "rate": "5"}, "rates.0.country"),
+    ({"country": "ÜS", "rate": "5"}, "rates.0.country"),
     ({"country": "US", "rate": "-1"}, "rates.0.rate"),
     ({"country": "US", "rate": "101"}, "rates.0.rate"),
     ({"country": "US"}, "rates.0.rate"),
