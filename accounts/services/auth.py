@@ -53,6 +53,9 @@ def login(*, email: str, password: str, ip_address: str) -> IssuedToken:
     _throttle_check(email=email, ip_address=ip_address)
     user = authenticate(username=email, password=password)
     if user is None:
+        # Failures outside the window no longer count: drop them here, so the table holds at
+        # most one window's worth of failures (nothing else ever purged it).
+        login_attempts_purge()
         LoginAttempt.objects.create(email=email, ip_address=ip_address)
         raise InvalidCredentials()
     if not user.is_staff:

@@ -172,6 +172,14 @@ def test_throttle_lifts_when_the_window_passes(anon, staff):
     assert r.status_code == 200, r.json()
 
 
+def test_failures_outside_the_window_are_purged(anon, staff):
+    for _ in range(3):
+        login(anon, "kim@example.com", "nope")
+    LoginAttempt.objects.update(created_at=timezone.now() - timedelta(minutes=16))
+    login(anon, "someone@example.com", "nope", ip="10.9.9.9")
+    assert list(LoginAttempt.objects.values_list("email", flat=True)) == ["someone@example.com"]
+
+
 def test_throttled_attempts_are_not_recorded_as_failures(anon, staff):
     for _ in range(5):
         login(anon, "kim@example.com", "nope")
