@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, time
 
 from django.utils import timezone
@@ -8,17 +9,21 @@ from rest_framework.exceptions import ValidationError
 from sales.models import Order, OrderStatus
 
 _STATUS_BY_NAME = {s.label: s.value for s in OrderStatus}
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_ID = 2**63 - 1
 
 
 def parse_when(value: str, field: str, *, end: bool) -> datetime:
     value = value.strip()
     dt = None
     try:
-        dt = parse_datetime(value)
-        if dt is None:
+        if _DATE_ONLY.match(value):
+            # A bare date means the whole day: from its first to its last moment (inclusive bounds).
             d = parse_date(value)
             if d is not None:
                 dt = datetime.combine(d, time.max if end else time.min)
+        else:
+            dt = parse_datetime(value)
     except ValueError:
         dt = None
     if dt is None:
@@ -43,7 +48,7 @@ def parse_statuses(value: str, field: str = "status") -> list[int]:
 
 class OrderFilter(filters.FilterSet):
     status = filters.CharFilter(method="filter_status", help_text="Name or id; several comma-separated")
-    customer = filters.NumberFilter(field_name="customer_id")
+    customer = filters.CharFilter(method="filter_customer", help_text="Customer id")
     email = filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
     number = filters.CharFilter(field_name="number")
     created_after = filters.CharFilter(method="filter_created_after", help_text="ISO 8601 date or date-time, inclusive")
@@ -68,6 +73,12 @@ class OrderFilter(filters.FilterSet):
         if not self.data.get("ordering"):
             queryset = queryset.order_by("-created_at", "-id")
         return queryset
+
+    def filter_customer(self, queryset, name, value):
+        value = value.strip()
+        if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+            raise ValidationError({"customer": [f"{value!r} is not a customer id."]})
+        return queryset.filter(customer_id=int(value))
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=parse_statuses(value))
