@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -133,6 +134,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return None
 
 
+@csrf_exempt
 def api_not_found(request, exception=None):  # noqa: ARG001 - Django handler signature
     """404 handler: JSON under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
