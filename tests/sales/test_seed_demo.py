@@ -77,10 +77,19 @@ def test_every_order_obeys_the_rules(seeded):
     check_every_order(*seeded, count=200)
 
 
-def test_planning_in_a_forked_process_gives_the_same_rules():
+def test_two_planning_processes_keep_every_rule():
+    """Several batches planned by two forked processes, each with its share of the stock."""
+    stock_before, output = _seed_with_stock_snapshot(180, batch=40, workers=2, verbosity=2)
+    assert "planned in 2 forked processes" in output
+    check_every_order(stock_before, output, count=180)
+    ids = sorted(OrderItem.objects.values_list("id", flat=True))
+    assert len(ids) == len(set(ids))
+
+
+def test_planning_in_a_forked_process_gives_the_same_data():
     """Several batches: the orders are planned in a child process while this one writes."""
     stock_before, output = _seed_with_stock_snapshot(180, batch=40, workers=1, verbosity=2)
-    assert "planned in a forked process" in output
+    assert "planned in 1 forked process" in output
     check_every_order(stock_before, output, count=180)
     in_process = _numbers_and_totals()
     Order.objects.all().delete()

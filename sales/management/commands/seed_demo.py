@@ -115,6 +115,14 @@ OLD_WEIGHTS = {"pending": 1, "pending_payment": 1, "processing": 2, "fraud": 1}
 BATCH = 5000
 MODELS = (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment, OrderEvent,
           CouponUsage)
+MODEL_BY_LABEL = {m._meta.label: m for m in MODELS}
+MODEL_LABELS = {"invoice": Invoice._meta.label, "shipment": Shipment._meta.label, "refund": Refund._meta.label}
+# The most rows one order can make, per table (≤ 6 lines; ≤ 2 invoices, 2 shipments, 1 refund, 1 cancel):
+# with several planners, each batch gets a block of ids this size per order.
+ROWS_PER_ORDER = {Order: 1, OrderItem: 6, Invoice: 2, InvoiceItem: 12, Shipment: 2, ShipmentItem: 12, Refund: 1,
+                  RefundItem: 6, Payment: 2, OrderEvent: 8, CouponUsage: 1}
+NUMBER = "\x00number\x00"  # stands for a document's number in its event until the batch is written
+NUMBER_MARK = '"\\u0000number\\u0000"'  # ... as json.dumps writes it
 DAY = 86400.0
 
 
@@ -357,9 +365,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="Random seed (same seed, same data)")
         parser.add_argument("--batch", type=int, default=BATCH, help="Orders written per transaction")
         parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar")
-        parser.add_argument("--workers", type=int, default=1, choices=[0, 1],
-                            help="1 (default): plan the orders in a forked process while this one writes "
-                                 "(Linux; when there is more than one batch); 0: all in this process")
+        parser.add_argument("--workers", type=int, default=2,
+                            help="Processes that plan the orders while this one writes (Linux, when there is more "
+                                 "than one batch; default 2); 0: plan here, between writes")
 
     def handle(self, *args, orders: int, if_empty: bool, seed: int, batch: int, no_progress: bool, workers: int,
                **options):
@@ -380,7 +388,7 @@ class Command(BaseCommand):
         if orders:
             planner = OrderPlanner(rng=rng, actor=actor, sources=sources, products=products, customers=customers)
             stats = planner.run(orders, batch=max(1, batch), progress=not no_progress and orders >= 20,
-                                stderr=self.stderr, workers=workers)
+                                stderr=self.stderr, workers=workers, seed=seed)
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(
             f"Demo data: {Product.objects.count()} products, {Customer.objects.count()} customers, "
@@ -388,7 +396,7 @@ class Command(BaseCommand):
             f"{stats['received']} units)."))
         if orders and options.get("verbosity", 1) > 1:
             self.stdout.write(f"CPU: planning {stats['plan']:.1f} s, writing {stats['write']:.1f} s "
-                              f"({stats['rows']} rows; planned in {'a forked process' if stats['workers'] else 'this process'}).")
+                              f"({stats['rows']} rows; planned in {_processes(stats['workers'])}).")
 
     # -- catalog, customers, coupons (idempotent: a second run reuses them)
 
@@ -512,6 +520,7 @@ class OrderPlanner:
         for address in [c[3] for c in self.customers] + [self.downtown.address or {}]:
             self._tax_rates(address)
         self.ids = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in MODELS}
+        self.id_start = dict(self.ids)
         self.next_number = {}
         for kind in ("order", "invoice", "shipment", "refund"):
             seq, _ = Sequence.objects.get_or_create(name=kind, defaults={"last_value": 0,
@@ -535,67 +544,95 @@ class OrderPlanner:
 
     # -- driving
 
-    def run(self, count: int, *, batch: int, progress: bool, stderr, workers: int = 1) -> dict:
+    def run(self, count: int, *, batch: int, progress: bool, stderr, workers: int = 1, seed: int = 42) -> dict:
         offsets = sorted(self.rng.random() * self.span for _ in range(count))
         start = self.now - timedelta(seconds=self.span)
         self.restock_store = count >= 2000
+        self.batch_size = batch
         chunks = [(offsets[n:n + batch], n) for n in range(0, count, batch)]
         bar = tqdm(total=count, desc="orders", unit="order", disable=not progress, file=getattr(stderr, "_out", None),
                    mininterval=0.5)
         fork = _fork_context() if workers > 0 and len(chunks) > 1 else None
-        self.timings["workers"] = 1 if fork else 0
+        planners = min(workers, len(chunks)) if fork else 0
+        self.timings["workers"] = planners
+        finals: list[dict] = []
         try:
             if fork is None:
                 batches = (self.plan(start, chunk, first) for chunk, first in chunks)
-                final = None
             else:
-                batches, final = self._planned_elsewhere(fork, start, chunks), None
+                batches = self._planned_elsewhere(fork, planners, start, chunks, seed, finals)
             for planned in batches:
-                if planned[0] == "done":
-                    final = planned[1]
-                    break
                 cpu = time.process_time()
                 with transaction.atomic():
-                    self._take_numbers(planned[1]["numbers"])
-                    for model in MODELS:
-                        rows = planned[1]["rows"].get(model._meta.label, [])
-                        self.writer.insert(model, rows)
-                        self.timings["rows"] += len(rows)
+                    self._write(planned)
                 self.timings["write"] += time.process_time() - cpu
-                bar.update(planned[1]["count"])
+                bar.update(planned["count"])
         finally:
             bar.close()
-        final = final or self.final_state()
+        final = _merge_finals(finals) if finals else self.final_state()
         self.timings["plan"] = final["plan"]
         with transaction.atomic():
             self._finish_stock(final)
             self.writer.reset_sequences()
         return {"receipts": final["receipts"], "received": final["received"], **self.timings}
 
-    def _planned_elsewhere(self, fork, start: datetime, chunks):
-        """Plan in a forked process (it reads nothing from the database) while this one writes."""
-        queue = fork.Queue(maxsize=2)
-        process = fork.Process(target=_plan_all, args=(self, start, chunks, queue), daemon=True)
-        process.start()
-        try:
-            while True:
-                kind, payload = queue.get()
-                if kind == "error":
-                    raise CommandError(f"Planning the demo orders failed:\n{payload}")
-                yield kind, payload
-                if kind == "done":
-                    return
-        finally:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
+    def _planned_elsewhere(self, fork, planners: int, start: datetime, chunks, seed: int, finals: list):
+        """Plan in forked processes (they read nothing from the database) while this one writes.
 
-    def plan(self, start: datetime, chunk: list[float], first_index: int) -> tuple[str, dict]:
+        One planner plans every batch in turn. Several split the batches round-robin; each then
+        has its own random stream, its own share of the stock (on hand split evenly; its receipts,
+        reservations and moves its own, summed at the end) and, per batch, a fixed block of ids
+        per table (room for the most rows an order can make), so the ids of a table may skip
+        numbers between batches. Document numbers are given out by this process as it writes,
+        so they stay gap-free and in time order."""
+        queues = [fork.Queue(maxsize=2) for _ in range(planners)]
+        processes = [fork.Process(target=_plan_all, daemon=True,
+                                  args=(self, k, planners, seed, start, chunks[k::planners], queues[k]))
+                     for k in range(planners)]
+        for process in processes:
+            process.start()
+
+        def receive(queue):
+            kind, payload = queue.get()
+            if kind == "error":
+                raise CommandError(f"Planning the demo orders failed:\n{payload}")
+            return kind, payload
+
+        try:
+            for n in range(len(chunks)):
+                kind, payload = receive(queues[n % planners])
+                yield payload
+            for queue in queues:
+                kind, payload = receive(queue)
+                finals.append(payload)
+        finally:
+            for process in processes:
+                process.join(timeout=5)
+                if process.is_alive():
+                    process.kill()
+
+    def partition(self, k: int, planners: int, seed: int) -> None:
+        """Make this (forked) planner the k-th of several (see _planned_elsewhere)."""
+        if planners == 1:
+            return
+        self.rng = random.Random(f"{seed}:{k}")
+        stock = self.stock
+        on_hand = {key: qty // planners + (1 if k < qty % planners else 0) for key, qty in stock.on_hand.items()}
+        self.stock = Stock(on_hand=on_hand, reserved=stock.reserved if k == 0 else {}, active=stock.active,
+                           receive_at=stock.receive_at)
+        self.id_blocks = True
+
+    def plan(self, start: datetime, chunk: list[float], first_index: int) -> dict:
         """One batch of orders, as rows ready to insert. Reads and writes no database."""
         cpu = time.process_time()
         self.rows = Rows()
         self.docs: list[tuple[datetime, str, dict, list[dict]]] = []  # (created_at, kind, row, events' data)
-        numbers = {"order": (self.next_number["order"], len(chunk))}
+        if getattr(self, "id_blocks", False):
+            self.id_limit = {}
+            for model, per_order in ROWS_PER_ORDER.items():
+                self.ids[model] = self.id_start[model] + first_index * per_order
+                self.id_limit[model] = self.ids[model] + len(chunk) * per_order
+        first_number = self.next_number["order"] + first_index
         orders = []
         for n, offset in enumerate(chunk):
             index = first_index + n
@@ -604,19 +641,22 @@ class OrderPlanner:
             else:  # older orders have mostly been dealt with; recent ones are still open
                 old = offset < self.span - 45 * DAY
                 scenario = (self.scenario_pick_old if old else self.scenario_pick).pick(self.rng)
-            number = str(self.next_number["order"])
-            self.next_number["order"] += 1
-            orders.append(self._order(number, start + timedelta(seconds=offset), scenario))
-        numbers.update(self._number_documents())
+            orders.append(self._order(str(first_number + n), start + timedelta(seconds=offset), scenario))
+        if getattr(self, "id_blocks", False):
+            for model, limit in self.id_limit.items():
+                if self.ids[model] > limit:
+                    raise CommandError(f"{model.__name__}: more rows than ROWS_PER_ORDER allows")
+        docs = self._order_documents()
         w = self.writer
         for order in orders:
             self._order_row(order)
-        for event in self.rows.by_model.get(OrderEvent, []):
+        events = self.rows.by_model.get(OrderEvent, [])
+        for event in events:
             event["data"] = w.json(event["data"])
         rows = {model._meta.label: w.build(model, self.rows.by_model.get(model, [])) for model in MODELS}
         self.rows = None
         self.timings["plan"] += time.process_time() - cpu
-        return "batch", {"rows": rows, "numbers": numbers, "count": len(chunk)}
+        return {"rows": rows, "orders": (first_number, len(chunk)), "docs": docs, "count": len(chunk)}
 
     def final_state(self) -> dict:
         stock = self.stock
@@ -626,35 +666,62 @@ class OrderPlanner:
                 "coupon_uses": dict(self.coupon_uses), "receipts": stock.receipts, "received": stock.received,
                 "plan": self.timings["plan"]}
 
-    def _take_numbers(self, numbers: dict[str, tuple[int, int]]) -> None:
-        """Take the batch's numbers from the gap-free sequences; they must be the ones planned."""
-        for kind, (first, count) in numbers.items():
-            taken = numbers_reserve(kind, count)
-            if taken and int(taken[0]) != first:
-                raise CommandError(f"{kind} numbers were taken by someone else while seeding (planned {first}, got "
-                                   f"{taken[0]}); nothing of this batch was written. Run the command again.")
+    def _write(self, planned: dict) -> None:
+        """Take the batch's numbers from the gap-free sequences, put them on its documents, insert."""
+        first, count = planned["orders"]
+        taken = numbers_reserve("order", count)
+        if taken and int(taken[0]) != first:
+            raise CommandError(f"Order numbers were taken by someone else while seeding (planned {first}, got "
+                               f"{taken[0]}); nothing of this batch was written. Run the command again.")
+        rows = planned["rows"]
+        events = rows[OrderEvent._meta.label]
+        data_col = self._column(OrderEvent, "data")
+        for kind, (model, order, event_rows) in planned["docs"].items():
+            numbers = numbers_reserve(kind, len(order))
+            docs = rows[model]
+            col = self._column(MODEL_BY_LABEL[model], "number")
+            for n, number in zip(order, numbers, strict=True):
+                row = docs[n]
+                docs[n] = row[:col] + (number,) + row[col + 1:]
+            for n, k in event_rows:
+                row = events[n]
+                data = row[data_col]
+                data = data.replace(NUMBER_MARK, f'"{numbers[k]}"', 1) if isinstance(data, str) \
+                    else {**data, "number": numbers[k]}
+                events[n] = row[:data_col] + (data,) + row[data_col + 1:]
+        for model in MODELS:
+            batch = rows.get(model._meta.label, [])
+            self.writer.insert(model, batch)
+            self.timings["rows"] += len(batch)
+
+    def _column(self, model, attname: str) -> int:
+        return [f.attname for f in self.writer.builders[model][0]].index(attname)
 
     def _next_id(self, model) -> int:
         value = self.ids[model]
         self.ids[model] = value + 1
         return value
 
-    def _number_documents(self) -> dict[str, tuple[int, int]]:
-        """Number the batch's documents per type, in time order, from the planned sequences."""
+    def _order_documents(self) -> dict[str, tuple[str, list[int], list[tuple[int, int]]]]:
+        """Per document type: its rows in time order, and the events that name each one's number.
+        The numbers themselves are taken when the batch is written."""
+        rows = self.rows.by_model
+        position = {}
+        for model in (Invoice, Shipment, Refund, OrderEvent):
+            for n, row in enumerate(rows.get(model, [])):
+                position[id(row)] = n
+            for n, row in enumerate(rows.get(model, [])):
+                if model is OrderEvent:
+                    position[id(row["data"])] = n
         by_kind: dict[str, list] = defaultdict(list)
         for doc in self.docs:
             by_kind[doc[1]].append(doc)
         out = {}
         for kind, docs in by_kind.items():
             docs.sort(key=lambda d: (d[0], d[2]["id"]))
-            first = self.next_number[kind]
-            for n, doc in enumerate(docs):
-                number = str(first + n)
-                doc[2]["number"] = number
-                for data in doc[3]:
-                    data["number"] = number
-            self.next_number[kind] = first + len(docs)
-            out[kind] = (first, len(docs))
+            order = [position[id(d[2])] for d in docs]
+            event_rows = [(position[id(data)], k) for k, d in enumerate(docs) for data in d[3]]
+            out[kind] = (MODEL_LABELS[kind], order, event_rows)
         return out
 
     def _later(self, t: datetime, *, max_days: float = 6.0) -> datetime:
@@ -945,7 +1012,7 @@ class OrderPlanner:
         order.total_invoiced += totals["grand_total"]
         order.shipping_invoiced += plan.shipping
         order.payment_captured = True
-        data = self._event(order, EventType.INVOICED, t, invoice_id=invoice_id, number=None,
+        data = self._event(order, EventType.INVOICED, t, invoice_id=invoice_id, number=NUMBER,
                            grand_total=str(totals["grand_total"]), items=lines_data(plan.lines))
         if capture:
             self._event(order, EventType.PAYMENT_CAPTURED, t, provider="test", reference=reference,
@@ -980,7 +1047,7 @@ class OrderPlanner:
                             discount_total=discount, shipping_total=ZERO, grand_total=subtotal - discount + tax)
         self._doc_items(ShipmentItem, "shipment_id", shipment_id, lines)
         source = self.sources[source_id]
-        data = self._event(order, EventType.SHIPPED, t, shipment_id=shipment_id, number=None,
+        data = self._event(order, EventType.SHIPPED, t, shipment_id=shipment_id, number=NUMBER,
                            inventory_source_id=source_id, inventory_source=source.code, total_qty=total_qty,
                            carrier_title=carrier, track_number=track, items=lines_data(lines))
         self.docs.append((t, "shipment", row, [data]))
@@ -1008,7 +1075,7 @@ class OrderPlanner:
         self._doc_items(RefundItem, "refund_id", refund_id, plan.lines)
         order.total_refunded += totals["grand_total"]
         order.shipping_refunded += plan.shipping_amount
-        data = self._event(order, EventType.REFUNDED, t, refund_id=refund_id, number=None,
+        data = self._event(order, EventType.REFUNDED, t, refund_id=refund_id, number=NUMBER,
                            grand_total=str(totals["grand_total"]), shipping_amount=str(plan.shipping_amount),
                            adjustment_refund=str(plan.adjustment_refund), adjustment_fee=str(plan.adjustment_fee),
                            return_to_stock=plan.return_to_stock, items=lines_data(plan.lines))
@@ -1076,6 +1143,10 @@ class OrderPlanner:
             Coupon.objects.filter(id=coupon_id).update(times_used=F("times_used") + uses)
 
 
+def _processes(n: int) -> str:
+    return "this process" if not n else "1 forked process" if n == 1 else f"{n} forked processes"
+
+
 def _fork_context():
     """Forking (Linux) lets a child plan from this process's memory; elsewhere plan in-process."""
     import multiprocessing
@@ -1086,13 +1157,26 @@ def _fork_context():
         return None
 
 
-def _plan_all(planner: OrderPlanner, start: datetime, chunks, queue) -> None:
-    """The planning process: every batch into the queue, then the final stock and coupon state."""
+def _plan_all(planner: OrderPlanner, k: int, planners: int, seed: int, start: datetime, chunks, queue) -> None:
+    """A planning process: its batches into the queue, then its final stock and coupon state."""
     try:
+        planner.partition(k, planners, seed)
         for chunk, first in chunks:
-            queue.put(planner.plan(start, chunk, first))
+            queue.put(("batch", planner.plan(start, chunk, first)))
         queue.put(("done", planner.final_state()))
     except BaseException:  # noqa: BLE001 - reported to the writing process, which raises it
         import traceback
 
         queue.put(("error", traceback.format_exc()))
+
+
+def _merge_finals(finals: list[dict]) -> dict:
+    out = {"on_hand": defaultdict(int), "reserved": defaultdict(int), "coupon_uses": defaultdict(int), "receipts": 0,
+           "received": 0, "plan": 0.0}
+    for final in finals:
+        for key in ("on_hand", "reserved", "coupon_uses"):
+            for k, v in final[key].items():
+                out[key][k] += v
+        for key in ("receipts", "received", "plan"):
+            out[key] += final[key]
+    return out
