@@ -6,10 +6,10 @@ handful of queries at any size: session, user, payment-method lookups for the fi
 filtered COUNT and the page itself (`show_full_result_count = False` drops the second,
 unfiltered COUNT).
 
-The order page is read-only in this slice. Lifecycle buttons (invoice, ship, refund, cancel,
-comment, archive) are to be added to the `lifecycle_actions` block of
-templates/admin/sales/order/detail.html; `can` (sales.status.flags_compute) is already in
-its context, so each button can be shown only when the order allows it.
+The order page shows the order and its lifecycle buttons (Invoice, Ship, Refund, Cancel, Add
+comment, Archive / Restore, Clear fraud, Reorder), each only when the order allows it and the
+user holds its permission; the actions' views live in sales/admin/actions.py. The page reads
+a fixed number of queries whatever the number of lines and documents.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from carts.models import GATEWAY_PAYMENT_METHODS, PaymentMethod
+from carts.models import PaymentMethod
 from config.errors import DomainError
+from sales.admin.actions import OrderActions, action_buttons, order_flags
 from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
 from sales.models import (
     Channel,
@@ -48,7 +49,6 @@ from sales.models import (
 )
 from sales.models.order import STATUS_TITLES
 from sales.services.reorder import order_reorder
-from sales.status import flags_compute
 
 # ---------------------------------------------------------------------------- list filters
 
@@ -355,7 +355,7 @@ class OrderAdmin(admin.ModelAdmin):
             return format_html('<span class="order-muted" title="{}">n/a</span>', "Nothing in this order ships")
         return _doc_state_badge(obj.shipment_state)
 
-    # ---- URLs: wizard, export, reorder (before the default <object_id>/ patterns)
+    # ---- URLs: wizard, export, reorder, lifecycle actions (before the default <object_id>/ patterns)
 
     def get_urls(self):
         wizard = OrderWizard(self)
@@ -365,6 +365,7 @@ class OrderAdmin(admin.ModelAdmin):
             path("create/<int:cart_id>/<slug:step>/", wrap(wizard.step_view), name="sales_order_create_step"),
             path("export.csv", wrap(self.export_view), name="sales_order_export"),
             path("<int:order_id>/reorder/", wrap(self.reorder_view), name="sales_order_reorder"),
+            *OrderActions(self).urls(),
         ]
         return custom + super().get_urls()
 
@@ -414,8 +415,7 @@ class OrderAdmin(admin.ModelAdmin):
         events = list(order.events.all())
         for event in events:
             event.data_pairs = list(event.data.items()) if isinstance(event.data, dict) else []
-        can = flags_compute(items, status=order.status,
-                            gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS)
+        can = order_flags(order, items)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -434,6 +434,7 @@ class OrderAdmin(admin.ModelAdmin):
             "shipping_lines": address_lines(order.shipping_address),
             "pickup_lines": address_lines(order.pickup_location.address) if order.pickup_location_id else [],
             "can": can,
+            "buttons": action_buttons(request.user, order, can),
             "can_reorder": request.user.has_perm(CART_PERM) and order.customer_id is not None,
             **(extra_context or {}),
         }
