@@ -39,6 +39,7 @@ Decisions where SPEC and seed are silent (also in the README of the import):
 
 from __future__ import annotations
 
+import json
 import operator
 import uuid
 import weakref
@@ -316,6 +317,7 @@ class ImportPlan:
     notify: bool
     buy_items: bool
     source_document: dict
+    source_json: str  # the document as JSONField stores it (json.dumps), made once
     reserve: dict[int, int] = field(default_factory=dict)  # product id → units to reserve (ordered)
     ship: dict[int, int] = field(default_factory=dict)  # product id → units shipments take at the default source
 
@@ -415,7 +417,8 @@ def _items_plan(data: dict, lookups: ImportLookups, tax_address: dict | None,
         else:
             shippable = item.get("shippable") is not False
             stocked = False
-            sku, name, type_ = item["sku"], item["name"], ProductType.SIMPLE if shippable else ProductType.VIRTUAL
+            sku, name = item["sku"], item["name"]
+            type_ = (ProductType.SIMPLE if shippable else ProductType.VIRTUAL).value
         tax_percent = ZERO
         if unit_amount:
             tax_percent = (unit_tax / unit_amount * HUNDRED).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
@@ -583,9 +586,14 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
                 now: datetime) -> ImportPlan:
     """Every rule of the import, in SPEC order: ids in the body (400), the reference (409), then
     quantities (409). Pure apart from ``lookups``; writes nothing. Stock is checked by the writers."""
+    try:  # stored as JSON: a number JSON can write but not hold (1e400 parses as infinity) is refused here
+        source_json = json.dumps(document, allow_nan=False)
+    except ValueError:
+        raise InvalidInput("The document holds a number too large to store (JSON cannot hold infinity).",
+                           code="validation_error") from None
     status = data.get("status_id")
     if status is None:
-        status = next((s.value for s in OrderStatus if s.label == data.get("state")), OrderStatus.PENDING)
+        status = next((s.value for s in OrderStatus if s.label == data.get("state")), OrderStatus.PENDING.value)
     currency = lookups.currencies.get((data.get("currency") or settings.BASE_CURRENCY).upper())
     if currency is None or not currency.enabled:
         raise CurrencyNotSupported(f"Currency {(data.get('currency') or settings.BASE_CURRENCY).upper()} is not "
@@ -668,8 +676,8 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
         "customer_email": email, "customer_name": customer_name[:255], "currency": currency.code,
         "base_currency": settings.BASE_CURRENCY, "exchange_rate": exchange_rate, "billing_address": billing,
         "shipping_address": None if pickup else shipping_address,
-        "fulfillment_type": FulfillmentType.PICKUP if pickup else FulfillmentType.SHIPPING if ships
-        else FulfillmentType.NONE,
+        "fulfillment_type": (FulfillmentType.PICKUP if pickup else FulfillmentType.SHIPPING if ships
+                             else FulfillmentType.NONE).value,
         "shipping_method_code": method.code if method else "", "shipping_method_title": method.title if method else "",
         "payment_method_code": payment_code[:64], "payment_method_title": (main_payment["title"] if main_payment
                                                                            else "")[:255],
@@ -712,6 +720,7 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
                       customer_id=customer.id if customer is not None else None,
                       new_customer=new_customer, items=items, payments=payments, comments=comments, invoice=invoice,
                       shipments=shipments, event=event, notify=notify, buy_items=buy_items, source_document=document,
+                      source_json=source_json,
                       reserve=reserve, ship=shipped)
 
 
@@ -830,6 +839,10 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
 # --------------------------------------------------------------------------- many documents
 
 
+class JsonText(str):
+    """A value already serialised as JSON (the bulk writer stores it as is)."""
+
+
 class StockShortage(Exception):
     """A batch wants more stock than there is: the caller retries its documents one by one."""
 
@@ -860,20 +873,16 @@ class _Table:
                               "OneToOneField", "TextField", "EmailField"):
                 self.generic.append((n, f))
         qn = ops.quote_name
-        self.prefix = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
-                       f"VALUES ")
+        self.vendor = connection.vendor
+        self.table = qn(model._meta.db_table)
+        self.pk = qn(model._meta.pk.column)
+        self.columns = ", ".join(qn(f.column) for f in self.fields)
+        self.sequence = None
+        if self.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+                self.sequence = cursor.fetchone()[0]
         self.placeholders = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        self.returning = f" RETURNING {qn(model._meta.pk.column)}"
-        limit = 65535
-        if connection.vendor == "sqlite":
-            import sqlite3
-
-            connection.ensure_connection()
-            try:
-                limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-            except AttributeError:  # Python < 3.11
-                limit = 999
-        self.rows_per_statement = max(1, min(1000, limit // len(self.fields)))
 
     def defaults(self, now: datetime) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -887,12 +896,11 @@ class _Table:
                 out[f.attname] = Decimal(out[f.attname])  # rows carry Decimals; so do defaults
         return out
 
-    def insert(self, rows: list[dict[str, Any]], *, defaults: dict[str, Any], returning: bool = False) -> list[int]:
-        """Insert ``rows`` (missing keys take ``defaults``); with ``returning``, their new ids in row order."""
+    def _values(self, rows: list[dict[str, Any]], defaults: dict[str, Any]) -> list[list]:
         ops, getter, datetimes, jsons, generic = self.connection.ops, self.getter, self.datetimes, self.jsons, \
             self.generic
         seen: dict[datetime, Any] = {}  # most rows share a few instants (now, the order's date)
-        params_all: list = []
+        out = []
         for row in rows:
             values = list(getter(defaults | row))
             for n in datetimes:
@@ -903,20 +911,64 @@ class _Table:
                         adapted = seen[value] = ops.adapt_datetimefield_value(value)
                     values[n] = adapted
             for n, encoder in jsons:
-                if values[n] is not None:
-                    values[n] = ops.adapt_json_value(values[n], encoder)
+                value = values[n]
+                if type(value) is JsonText:
+                    values[n] = str(value)  # already JSON text; both backends take text for JSON columns
+                elif value is not None:
+                    values[n] = ops.adapt_json_value(value, encoder)
             for n, f in generic:
                 values[n] = f.get_db_prep_save(values[n], self.connection)
-            params_all.extend(values)
-        ids: list[int] = []
-        width = len(self.attnames)
-        with self.connection.cursor() as cursor:
-            for start in range(0, len(rows), self.rows_per_statement):
-                count = min(self.rows_per_statement, len(rows) - start)
-                sql = self.prefix + ", ".join([self.placeholders] * count) + (self.returning if returning else "")
-                cursor.execute(sql, params_all[start * width:(start + count) * width])
+            out.append(values)
+        return out
+
+    def insert(self, rows: list[dict[str, Any]], *, defaults: dict[str, Any], returning: bool = False) -> list[int]:
+        """Insert ``rows`` (missing keys take ``defaults``); with ``returning``, their new ids in row order.
+
+        PostgreSQL: ids taken from the table's sequence, rows sent with COPY. SQLite:
+        ``executemany`` inside the caller's write transaction, where AUTOINCREMENT hands out
+        consecutive ids (nothing else can write until it commits). Other databases: multi-row
+        INSERT … RETURNING, as ``bulk_create`` does."""
+        if not rows:
+            return []
+        values = self._values(rows, defaults)
+        self.connection.ensure_connection()
+        raw = self.connection.connection
+        if self.vendor == "postgresql":
+            ids: list[int] = []
+            with raw.cursor() as cursor:
                 if returning:
-                    # Auto-increment ids grow in VALUES order within one statement; sort, don't trust row order.
+                    cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequence, len(rows)])
+                    ids = sorted(r[0] for r in cursor.fetchall())
+                columns = f"{self.pk}, {self.columns}" if returning else self.columns
+                with cursor.copy(f"COPY {self.table} ({columns}) FROM STDIN") as copy:
+                    if returning:
+                        for pk, row in zip(ids, values, strict=True):
+                            copy.write_row([pk, *row])
+                    else:
+                        for row in values:
+                            copy.write_row(row)
+            return ids
+        if self.vendor == "sqlite":
+            cursor = raw.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {self.table} ({self.columns}) VALUES "
+                                   f"({', '.join('?' * len(self.fields))})", values)
+                if not returning:
+                    return []
+                cursor.execute("SELECT last_insert_rowid()")
+                last = cursor.fetchone()[0]
+            finally:
+                cursor.close()
+            return list(range(last - len(rows) + 1, last + 1))
+        ids = []
+        per_statement = max(1, 65535 // len(self.fields))
+        with self.connection.cursor() as cursor:
+            for start in range(0, len(values), per_statement):
+                chunk = values[start:start + per_statement]
+                sql = (f"INSERT INTO {self.table} ({self.columns}) VALUES " + ", ".join([self.placeholders] * len(chunk))
+                       + (f" RETURNING {self.pk}" if returning else ""))
+                cursor.execute(sql, [v for row in chunk for v in row])
+                if returning:
                     ids.extend(sorted(r[0] for r in cursor.fetchall()))
         return ids
 
@@ -961,8 +1013,9 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
     order_defaults, item_defaults = defaults["Order"], defaults["OrderItem"]
     for n, plan in enumerate(plans):
         order = SimpleNamespace(**(order_defaults | plan.order))
+        order.source_document = JsonText(plan.source_json)
         order.number, order.customer_id, order.created_by_id = numbers[n], plan.customer_id, actor_id
-        order.status = OrderStatus.PENDING
+        order.status = OrderStatus.PENDING.value
         items = [SimpleNamespace(**(item_defaults | i.fields())) for i in plan.items]
         if plan.invoice:
             invoices.append((n, _invoice_in_memory(order, items)))

@@ -696,6 +696,15 @@ def test_body_must_be_an_object(api):
     assert Order.objects.count() == 0
 
 
+def test_a_number_json_cannot_hold_is_refused(api):
+    before = snapshot()
+    body = '{"reference": "INF", "email": "a@example.com", "legacy": 1e400, "items": [{"sku": "A", "name": "A", ' \
+           '"quantity": 1, "price": {"amount": 1, "tax": 0}}]}'
+    r = api.post(URL, body, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "validation_error"
+    assert snapshot() == before
+
+
 def test_permission_required(staff_api, anon):
     assert anon.post(URL, doc_with(), format="json").status_code == 401
     r = staff_api("sales.view_order").post(URL, doc_with(), format="json")

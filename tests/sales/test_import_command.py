@@ -72,16 +72,18 @@ def test_good_and_bad_lines(tmp_path):
         doc("BAD-CUR", currency="XXX"),
         '{"reference": "NAN", "items": [], "x": NaN}',
         doc("GOOD-3"),
+        json.dumps(doc("INF")).replace('"notify"', '"legacy": 1e400, "notify"'),
     ])
     out, err = run(path, expect_failure=True)
-    assert out.strip().splitlines()[-1] == "imported 3, skipped 0, failed 5"
+    assert out.strip().splitlines()[-1] == "imported 3, skipped 0, failed 6"
     lines = err.strip().splitlines()
     assert lines[0].startswith("line 2: parse_error: invalid JSON")
     assert lines[1].startswith("line 3: validation_error: a line must hold one JSON object")
     assert lines[2].startswith("line 4: validation_error: items.0.quantity")
     assert lines[3].startswith("line 7: currency_not_supported")
     assert lines[4].startswith("line 8: parse_error")
-    assert len(lines) == 5
+    assert lines[5].startswith("line 10: validation_error: The document holds a number too large")
+    assert len(lines) == 6
     assert set(Order.objects.values_list("reference", flat=True)) == {"GOOD-1", "GOOD-2", "GOOD-3"}
     assert Order.objects.get(reference="GOOD-2").invoices.count() == 1
 
