@@ -110,7 +110,9 @@ PAYMENTS = Weighted([("cashondelivery", 3), ("moneytransfer", 2)])
 LINES = Weighted([(1, 30), (2, 30), (3, 20), (4, 12), (5, 8)])
 QTY = Weighted([(1, 55), (2, 25), (3, 12), (4, 8)])
 COUPONS = Weighted([("WELCOME10", 6), ("FIVEOFF", 3), ("SHIPFREE", 1)])
-# Orders older than six weeks: mostly settled (few still pending, processing or flagged).
+# The newest fifth of the orders are still being worked on; older ones are mostly settled.
+RECENT_SCENARIOS = [("pending", 25), ("pending_payment", 10), ("processing", 25), ("completed", 15), ("closed", 3),
+                    ("partly_refunded", 5), ("partly_canceled", 3), ("canceled", 6), ("fraud", 4), ("captured", 4)]
 OLD_WEIGHTS = {"pending": 1, "pending_payment": 1, "processing": 2, "fraud": 1}
 BATCH = 5000
 MODELS = (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment, OrderEvent,
@@ -534,8 +536,9 @@ class OrderPlanner:
         self.reserved_start = dict(self.stock.reserved)
         self.now = timezone.now().astimezone(UTC).replace(microsecond=0, tzinfo=None)  # naive UTC
         self.scenario_names = [s for s, _ in SCENARIOS]
-        self.scenario_pick = Weighted(SCENARIOS)
+        self.scenario_pick_recent = Weighted(RECENT_SCENARIOS)
         self.scenario_pick_old = Weighted([(name, OLD_WEIGHTS.get(name, w)) for name, w in SCENARIOS])
+        self.recent_from = 0
         self.span = 730 * DAY
         self.restock_store = False
         self.currency_pick = Weighted([(self.base, 85), ("EUR", 10), ("GBP", 5)])
@@ -548,6 +551,7 @@ class OrderPlanner:
         offsets = sorted(self.rng.random() * self.span for _ in range(count))
         start = self.now - timedelta(seconds=self.span)
         self.restock_store = count >= 2000
+        self.recent_from = int(count * 0.8)
         self.batch_size = batch
         chunks = [(offsets[n:n + batch], n) for n in range(0, count, batch)]
         bar = tqdm(total=count, desc="orders", unit="order", disable=not progress, file=getattr(stderr, "_out", None),
@@ -638,9 +642,9 @@ class OrderPlanner:
             index = first_index + n
             if index < len(self.scenario_names):
                 scenario = self.scenario_names[index]
-            else:  # older orders have mostly been dealt with; recent ones are still open
-                old = offset < self.span - 45 * DAY
-                scenario = (self.scenario_pick_old if old else self.scenario_pick).pick(self.rng)
+            else:  # older orders have mostly been dealt with; the newest fifth are still open
+                recent = index >= self.recent_from
+                scenario = (self.scenario_pick_recent if recent else self.scenario_pick_old).pick(self.rng)
             orders.append(self._order(str(first_number + n), start + timedelta(seconds=offset), scenario))
         if getattr(self, "id_blocks", False):
             for model, limit in self.id_limit.items():
