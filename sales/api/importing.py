@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -329,6 +330,7 @@ SEED_EXAMPLE = {
 
 class OrderImportView(APIView):
     required_perms = {"POST": ["sales.import_order"]}
+    parser_classes = [JSONParser]  # the document is JSON; a form post is 415 unsupported_media_type
 
     @extend_schema(
         operation_id="orders_import",

@@ -58,7 +58,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from carts.models import GATEWAY_PAYMENT_METHODS, PaymentMethod, ShippingMethod
-from catalog.errors import CurrencyNotSupported, InsufficientStock, VariantRequired
+from catalog.errors import CurrencyNotSupported, InsufficientStock, InventorySourceNotFound, VariantRequired
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxRate
 from catalog.services.stock import lock_products, on_hand_map, stock_reserve, stock_take
 from config.errors import Conflict, DomainError, InvalidInput, _flatten
@@ -639,6 +639,10 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
                          "author_id": author.pk if author is not None else None, "author_name": author_name,
                          "created_at": c.get("created_at") or now})
     shipments, other_fulfillments = _fulfillments_plan(data, items, created_at)
+    if shipments and (lookups.default_source is None or not lookups.default_source.active):
+        raise InventorySourceNotFound(f"fulfillments.{shipments[0].index}: the default inventory source "
+                                      f"({DEFAULT_SOURCE}) is missing or inactive, so nothing can ship from it.",
+                                      field=f"fulfillments.{shipments[0].index}")
     if data["reference"] in lookups.references_taken:
         raise DuplicateReference(f"An order with reference {data['reference']!r} has already been imported.",
                                  field="reference")

@@ -582,6 +582,19 @@ def test_insufficient_stock_at_the_default_source_imports_nothing(api):
             409, "insufficient_stock", "fulfillments.0")
 
 
+def test_inactive_default_source_cannot_ship(api):
+    source = default_source()
+    source.active = False
+    source.save()
+    refused(api, doc_with(fulfillments=[{"state": "successful"}]), 400, "inventory_source_not_found",
+            "fulfillments.0")
+
+
+def test_form_posts_are_refused(api):
+    r = api.post(URL, {"reference": "X"})
+    assert r.status_code == 415 and r.json()["code"] == "unsupported_media_type"
+
+
 def test_buy_items_false_leaves_stock_alone(api):
     product = ProductFactory(stock=1)
     order = imported(api, doc_with(buy_items=False, items=[{"sku": product.sku, "quantity": 5,
