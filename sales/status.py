@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 
@@ -67,14 +68,22 @@ def status_compute(items: Iterable[ItemQuantities], *, current: int, gateway_pay
     return PENDING
 
 
-def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payment: bool) -> Flags:
-    """What the order allows now (the `can` object and the admin buttons)."""
+def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payment: bool,
+                  refundable_amount: Decimal | None = None) -> Flags:
+    """What the order allows now (the `can` object and the admin buttons).
+
+    A refund needs units left to refund, or — when the caller passes ``refundable_amount``
+    (total_invoiced − total_refunded) — money left: the shipping invoiced or an adjustment can be
+    refunded after every invoiced unit has been (SPEC §5 refund limits), as Magento's
+    canCreditmemo allows. Without it only units count (the older, narrower answer).
+    """
     items = list(items)
     blocked = status in (CANCELED, CLOSED, FRAUD)
+    money_left = refundable_amount is not None and refundable_amount > 0
     return Flags(
         invoice=not blocked and not gateway_payment and any(qty_to_invoice(i) > 0 for i in items),
         ship=not blocked and any(qty_to_ship(i) > 0 for i in items),
-        refund=not blocked and any(qty_to_refund(i) > 0 for i in items),
+        refund=not blocked and (money_left or any(qty_to_refund(i) > 0 for i in items)),
         cancel=not blocked and any(qty_to_cancel(i) > 0 for i in items),
     )
 

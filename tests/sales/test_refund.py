@@ -196,6 +196,24 @@ def test_history_event_and_status(api, admin_user):
     assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False}
 
 
+def test_shipping_can_be_refunded_after_every_invoiced_unit(api):
+    """Units left to refund are not the only refundable thing: the shipping billed is too."""
+    from sales import status as rules
+
+    order = order_with((product(), 2))
+    item = items_of(order)[0]
+    invoice_create(order_id=order.id, items=[LineQty(item.id, 1)], actor=None)  # 10.00 + 5.00 shipping
+    refund_lines(order, (item.id, 1))
+    order = reload(order)
+    assert order.status == OrderStatus.PROCESSING and items_of(order)[0].qty_to_refund == 0
+    flags = rules.flags_compute(items_of(order), status=order.status, gateway_payment=False,
+                                refundable_amount=order.total_invoiced - order.total_refunded)
+    assert flags.refund is True
+    r = post(api, order.id, {"shipping_amount": "5.00"})
+    assert r.status_code == 201, r.json()
+    assert reload(order).total_refunded == reload(order).total_invoiced
+
+
 def test_partial_cancel_plus_refund_of_the_rest_closes(api):
     order = order_with((product(), 3))
     item = items_of(order)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -93,12 +94,12 @@ def expected_status(items, current, gateway, captured) -> int:
     return 2 if gateway and not captured else 1  # 6.
 
 
-def expected_flags(items, status, gateway) -> rules.Flags:
+def expected_flags(items, status, gateway, money_left=False) -> rules.Flags:
     blocked = status in (5, 6, 7)
     return rules.Flags(
         invoice=not blocked and not gateway and any(to_invoice(i) > 0 for i in items),
         ship=not blocked and any(to_ship(i) > 0 for i in items),
-        refund=not blocked and any(to_refund(i) > 0 for i in items),
+        refund=not blocked and (money_left or any(to_refund(i) > 0 for i in items)),
         cancel=not blocked and any(to_cancel(i) > 0 for i in items),
     )
 
@@ -150,6 +151,15 @@ def test_flags_exhaustively():
     for (a, b), status, gateway in itertools.product(PAIRS, ALL_STATUSES, (False, True)):
         assert rules.flags_compute([a, b], status=status, gateway_payment=gateway) == \
             expected_flags([a, b], status, gateway), (a, b, status, gateway)
+
+
+@pytest.mark.parametrize("refundable", [None, Decimal("0.00"), Decimal("0.01")])
+def test_refund_flag_counts_money_left_when_given(refundable):
+    """Shipping or an adjustment may still be refunded once every invoiced unit has been."""
+    money_left = refundable is not None and refundable > 0
+    for (a, b), status in itertools.product(PAIRS, ALL_STATUSES):
+        assert rules.flags_compute([a, b], status=status, gateway_payment=False, refundable_amount=refundable) == \
+            expected_flags([a, b], status, False, money_left), (a, b, status, refundable)
 
 
 def test_status_is_never_stuck_on_a_stale_value():
