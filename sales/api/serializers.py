@@ -145,7 +145,8 @@ class OrderDetailSerializer(OrderListSerializer):
 
     def get_can(self, order) -> CanSerializer:  # type: ignore[valid-type]
         flags = status_rules.flags_compute(order.items.all(), status=order.status,
-                                           gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS)
+                                           gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS,
+                                           refundable_amount=order.total_invoiced - order.total_refunded)
         return {"invoice": flags.invoice, "ship": flags.ship, "refund": flags.refund, "cancel": flags.cancel}
 
     def get_invoices(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]

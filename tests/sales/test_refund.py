@@ -209,6 +209,7 @@ def test_shipping_can_be_refunded_after_every_invoiced_unit(api):
     flags = rules.flags_compute(items_of(order), status=order.status, gateway_payment=False,
                                 refundable_amount=order.total_invoiced - order.total_refunded)
     assert flags.refund is True
+    assert api.get(f"/api/admin/orders/{order.id}").json()["can"]["refund"] is True
     r = post(api, order.id, {"shipping_amount": "5.00"})
     assert r.status_code == 201, r.json()
     assert reload(order).total_refunded == reload(order).total_invoiced
