@@ -557,3 +557,24 @@ def test_clear_fraud_on_an_order_not_flagged_is_refused(admin_client, two_line_o
     with nothing_written():
         r = admin_client.post(url("clear_fraud", order), follow=True)
     assert messages_of(r) == [f"Order #{order.number} is not flagged as fraud."]
+
+
+# ---------------------------------------------------------------------------- bad input never a 5xx
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1e400", "99999999999999999999", "-0.01", "1.234", "١٢", "",
+                                   "0x10", "' OR 1=1 --"])
+def test_bad_input_is_a_form_error_not_a_5xx(admin_client, invoiced_order, value):
+    order, _, _ = invoiced_order
+    a_item, b_item = items_of(order)
+    with nothing_written():
+        for action, data in (
+                ("invoice", {f"qty_{a_item.id}": value}),
+                ("ship", {"inventory_source": value, f"qty_{b_item.id}": value, "carrier_title": value}),
+                ("refund", {f"qty_{a_item.id}": value, "shipping_amount": value, "adjustment_fee": value}),
+                ("refund_preview", {f"qty_{a_item.id}": value, "adjustment_refund": value})):
+            r = admin_client.post(url(action, order), data)
+            # 302: nothing left to invoice; 409: the preview refusing a well-formed amount ("" is 0, "١٢" is 12)
+            assert r.status_code in (200, 302, 400, 409), (action, value, r.status_code)
+    r = admin_client.post(url("comment", order), {"comment": value, "customer_notified": value})
+    assert r.status_code in (200, 302)  # any text is a comment; an empty one is a form error
