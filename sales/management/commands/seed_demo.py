@@ -32,7 +32,6 @@ import json
 import random
 import secrets
 import time
-import uuid
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -117,6 +116,7 @@ OLD_WEIGHTS = {"pending": 1, "pending_payment": 1, "processing": 2, "fraud": 1}
 BATCH = 5000
 MODELS = (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment, OrderEvent,
           CouponUsage)
+EV = {e.name: e.value for e in EventType}  # event types as plain strings
 MODEL_BY_LABEL = {m._meta.label: m for m in MODELS}
 MODEL_LABELS = {"invoice": Invoice._meta.label, "shipment": Shipment._meta.label, "refund": Refund._meta.label}
 # The most rows one order can make, per table (≤ 6 lines; ≤ 2 invoices, 2 shipments, 1 refund, 1 cancel):
@@ -193,9 +193,12 @@ class PlannedOrder:
                  "invoice_state", "shipment_state", "invoices", "row", "items", "updated_at", "coupon_id",
                  "customer_id")
 
-    def __init__(self, **kw):
-        for name in self.__slots__:
-            setattr(self, name, kw.get(name))
+    def __init__(self, *, id, number, status, payment_method_code, shipping_total, updated_at, coupon_id,  # noqa: A002
+                 customer_id):
+        self.id, self.number, self.status, self.payment_method_code = id, number, status, payment_method_code
+        self.shipping_total, self.updated_at, self.coupon_id, self.customer_id = shipping_total, updated_at, \
+            coupon_id, customer_id
+        self.invoice_state = self.shipment_state = self.row = self.items = None
         self.total_invoiced = self.total_refunded = self.total_canceled = ZERO
         self.shipping_invoiced = self.shipping_refunded = ZERO
         self.payment_captured = False
@@ -823,7 +826,7 @@ class OrderPlanner:
         for item in order.items:
             if item.is_stocked and item.product_id:
                 self.stock.reserve(item.product_id, item.qty_ordered)
-        self._event(order, EventType.PLACED, created_at, number=number, grand_total=str(totals.grand_total),
+        self._event(order, EV["PLACED"], created_at, number=number, grand_total=str(totals.grand_total),
                     items=len(lines), cart_id=None)
         getattr(self, f"_scenario_{scenario}")(order, created_at)
         # Status and the invoiced / shipped columns, from the quantities (the services refresh after
@@ -979,18 +982,22 @@ class OrderPlanner:
 
     # -- actions, as the services apply them
 
-    def _event(self, order, type_, t, **data) -> dict:
-        self.rows.add(OrderEvent, id=self._next_id(OrderEvent), order_id=order.id, type=type_.value,
-                      actor_id=None if type_ == EventType.PAYMENT_CAPTURED else self.actor_id,
-                      created_at=self.writer.when(t), data=data)
-        order.updated_at = max(order.updated_at, t)
+    def _event(self, order, type_: str, t, **data) -> dict:
+        self.rows.by_model[OrderEvent].append({
+            "id": self._next_id(OrderEvent), "order_id": order.id, "type": type_,
+            "actor_id": None if type_ == EV["PAYMENT_CAPTURED"] else self.actor_id,
+            "created_at": self.writer.when(t), "data": data})
+        if t > order.updated_at:
+            order.updated_at = t
         return data
 
     def _doc_items(self, model, fk: str, doc_id: int, lines: list[LineAmounts]) -> None:
+        add = self.rows.by_model[model].append
         for x in lines:
-            self.rows.add(model, id=self._next_id(model), **{fk: doc_id}, order_item_id=x.order_item_id, sku=x.sku,
-                          name=x.name, quantity=x.quantity, price=x.price, subtotal=x.subtotal,
-                          tax_amount=x.tax_amount, discount_amount=x.discount_amount, total=x.total)
+            add({"id": self._next_id(model), fk: doc_id, "order_item_id": x.order_item_id, "sku": x.sku,
+                 "name": x.name, "quantity": x.quantity, "price": x.price, "subtotal": x.subtotal,
+                 "tax_amount": x.tax_amount, "discount_amount": x.discount_amount,
+                 "total": x.subtotal - x.discount_amount + x.tax_amount})
 
     def _invoice(self, order, wanted: dict[int, int] | None, t: datetime, *, capture: bool = False) -> None:
         lines = None if wanted is None else [LineQty(k, v) for k, v in wanted.items()]
@@ -1007,8 +1014,9 @@ class OrderPlanner:
         row = self.rows.add(Invoice, id=invoice_id, order_id=order.id, created_by_id=None if capture else self.actor_id,
                             created_at=self.writer.when(t), state="paid", **totals)
         self._doc_items(InvoiceItem, "invoice_id", invoice_id, plan.lines)
-        reference = f"test_{uuid.UUID(int=self.rng.getrandbits(128)).hex[:16]}" if capture else \
-            str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        bits = f"{self.rng.getrandbits(128):032x}"
+        reference = f"test_{bits[:16]}" if capture else \
+            f"{bits[:8]}-{bits[8:12]}-4{bits[13:16]}-{'89ab'[int(bits[16], 16) % 4]}{bits[17:20]}-{bits[20:]}"
         self.rows.add(Payment, id=self._next_id(Payment), order_id=order.id, method=order.payment_method_code,
                       amount=totals["grand_total"], state="captured", reference=reference,
                       created_at=self.writer.when(t))
@@ -1016,10 +1024,10 @@ class OrderPlanner:
         order.total_invoiced += totals["grand_total"]
         order.shipping_invoiced += plan.shipping
         order.payment_captured = True
-        data = self._event(order, EventType.INVOICED, t, invoice_id=invoice_id, number=NUMBER,
+        data = self._event(order, EV["INVOICED"], t, invoice_id=invoice_id, number=NUMBER,
                            grand_total=str(totals["grand_total"]), items=lines_data(plan.lines))
         if capture:
-            self._event(order, EventType.PAYMENT_CAPTURED, t, provider="test", reference=reference,
+            self._event(order, EV["PAYMENT_CAPTURED"], t, provider="test", reference=reference,
                         amount=str(totals["grand_total"]), invoice_id=invoice_id)
         self.docs.append((t, "invoice", row, [data]))
 
@@ -1051,7 +1059,7 @@ class OrderPlanner:
                             discount_total=discount, shipping_total=ZERO, grand_total=subtotal - discount + tax)
         self._doc_items(ShipmentItem, "shipment_id", shipment_id, lines)
         source = self.sources[source_id]
-        data = self._event(order, EventType.SHIPPED, t, shipment_id=shipment_id, number=NUMBER,
+        data = self._event(order, EV["SHIPPED"], t, shipment_id=shipment_id, number=NUMBER,
                            inventory_source_id=source_id, inventory_source=source.code, total_qty=total_qty,
                            carrier_title=carrier, track_number=track, items=lines_data(lines))
         self.docs.append((t, "shipment", row, [data]))
@@ -1079,7 +1087,7 @@ class OrderPlanner:
         self._doc_items(RefundItem, "refund_id", refund_id, plan.lines)
         order.total_refunded += totals["grand_total"]
         order.shipping_refunded += plan.shipping_amount
-        data = self._event(order, EventType.REFUNDED, t, refund_id=refund_id, number=NUMBER,
+        data = self._event(order, EV["REFUNDED"], t, refund_id=refund_id, number=NUMBER,
                            grand_total=str(totals["grand_total"]), shipping_amount=str(plan.shipping_amount),
                            adjustment_refund=str(plan.adjustment_refund), adjustment_fee=str(plan.adjustment_fee),
                            return_to_stock=plan.return_to_stock, items=lines_data(plan.lines))
@@ -1105,7 +1113,7 @@ class OrderPlanner:
         if fully:
             canceled_total += order.shipping_total - order.shipping_invoiced
         order.total_canceled += canceled_total
-        self._event(order, EventType.CANCELED, t, items=lines, amount=str(canceled_total), fully=fully)
+        self._event(order, EV["CANCELED"], t, items=lines, amount=str(canceled_total), fully=fully)
 
     # -- rows
 
