@@ -1,8 +1,12 @@
 """Demo data: catalog, stock at two sources, customers, coupons, and N orders in every status.
 
-Orders are *planned* in memory and *written* in bulk, batch by batch (one transaction per
-batch, a tqdm progress bar over orders): 100,000 orders with their items, invoices,
-shipments, refunds, payments, coupon uses and history take about a minute on SQLite.
+Orders are *planned* in memory and *written* in bulk, batch by batch (5,000 orders a batch,
+one transaction each, a tqdm progress bar over orders): rows go in with one ``executemany``
+per table on SQLite and ``COPY`` on PostgreSQL (``bulk_create`` on other engines). With more
+than one batch, two forked processes plan while this one writes (``--workers``; the
+planning reads nothing from the database). 100,000 orders make about 1.4 million rows:
+orders, items, invoices, shipments, refunds and their lines, payments, coupon uses and the
+history. Measured figures are in ``bench/results/seed_demo.txt`` (``bench/seed_bench.py``).
 
 Every order obeys the rules exactly as if the services had made it, because the planning
 calls the same pure functions the services call, on in-memory stand-ins for the rows:
@@ -22,8 +26,13 @@ a refund releases the reservation of unshipped units first (and, with ``return_t
 puts shipped units back at the source of the item's latest shipment), a cancel releases
 what it cancels. When a source would run short the planner books a goods receipt first
 (counted in the summary), as a real store restocks. Fraud-flagged orders keep their stock
-reserved. Document numbers come from ``numbers_reserve`` (gap-free, in time order within a
-batch). Dates spread over the last two years.
+reserved. Numbers come from ``numbers_reserve`` as each batch is written (gap-free per
+type; documents in time order within a batch). Dates spread over the last two years; the
+newest fifth of the orders are still open, older ones mostly settled. The first ten orders
+take one scenario each, so every status exists whatever N is.
+
+Re-running adds orders to what is there (catalog, customers and coupons are reused);
+``--if-empty`` does nothing when products exist (``make run``).
 """
 
 from __future__ import annotations
