@@ -731,40 +731,55 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
 # --------------------------------------------------------------------------- stock
 
 
-def _stock_check(plans: Sequence[ImportPlan], source_id: int | None) -> dict[int, Product]:
-    """Lock the products (pk order) and the default source's rows, and refuse (409
-    insufficient_stock, naming the line) when the plans together want more than there is:
-    reservations against the saleable quantity, shipments against the default source."""
-    reserve: dict[int, int] = {}
-    ship: dict[int, int] = {}
+def _stock_verdicts(plans: Sequence[ImportPlan], source_id: int | None) -> tuple[dict[int, Product],
+                                                                                  list[InsufficientStock | None]]:
+    """Lock the products (pk order) and the default source's rows, then take the plans in
+    order as if imported one after another: each either fits in what the previous ones left
+    (None) or is refused with the 409 insufficient_stock a one-document import would give it.
+    A reservation needs saleable units (Σ qty over active sources − reserved); a shipment
+    needs units at the default source. Importing a plan takes its ordered units from the
+    saleable quantity (a shipment turns reserved units into shipped ones) and its shipped
+    units from the default source."""
+    reserve_ids = {pid for plan in plans for pid in plan.reserve}
+    ship_ids = {pid for plan in plans for pid in plan.ship}
+    products = lock_products(reserve_ids | ship_ids)
+    saleable: dict[int, int] = {}
+    if reserve_ids:
+        on_hand = on_hand_map(reserve_ids)
+        saleable = {pid: on_hand[pid] - products[pid].qty_reserved for pid in reserve_ids}
+    at_source: dict[int, int] = {}
+    if ship_ids and source_id is not None:
+        at_source = dict(ProductInventory.objects.select_for_update().filter(source_id=source_id,
+                                                                             product_id__in=ship_ids)
+                         .order_by("id").values_list("product_id", "qty"))
+    verdicts: list[InsufficientStock | None] = []
     for plan in plans:
-        for pid, q in plan.reserve.items():
-            reserve[pid] = reserve.get(pid, 0) + q
-        for pid, q in plan.ship.items():
-            ship[pid] = ship.get(pid, 0) + q
-    products = lock_products(set(reserve) | set(ship))
-    if reserve:
-        on_hand = on_hand_map(reserve)
-        for pid in sorted(reserve):
-            available = on_hand[pid] - products[pid].qty_reserved
-            if reserve[pid] > available:
-                raise _stock_error(plans, pid, products[pid], f"{max(available, 0)} saleable, {reserve[pid]} to "
-                                                              f"reserve", shipping=False)
-    if ship:
-        if source_id is None:
-            raise InsufficientStock("There is no default inventory source to ship from.", field="fulfillments")
-        have = dict(ProductInventory.objects.select_for_update().filter(source_id=source_id, product_id__in=ship)
-                    .order_by("id").values_list("product_id", "qty"))
-        for pid in sorted(ship):
-            if ship[pid] > have.get(pid, 0):
-                raise _stock_error(plans, pid, products[pid], f"{have.get(pid, 0)} in stock at the default source, "
-                                                              f"{ship[pid]} to ship", shipping=True)
-    return products
+        error = None
+        for pid in sorted(plan.reserve):
+            if plan.reserve[pid] > saleable[pid]:
+                error = _stock_error(plan, pid, products[pid], f"{max(saleable[pid], 0)} saleable, "
+                                                               f"{plan.reserve[pid]} to reserve", shipping=False)
+                break
+        if error is None and plan.ship and source_id is None:
+            error = InsufficientStock("There is no default inventory source to ship from.", field="fulfillments")
+        if error is None:
+            for pid in sorted(plan.ship):
+                if plan.ship[pid] > at_source.get(pid, 0):
+                    error = _stock_error(plan, pid, products[pid], f"{at_source.get(pid, 0)} in stock at the "
+                                                                   f"default source, {plan.ship[pid]} to ship",
+                                         shipping=True)
+                    break
+        if error is None:
+            for pid, q in plan.reserve.items():
+                saleable[pid] -= q
+            for pid, q in plan.ship.items():
+                at_source[pid] = at_source.get(pid, 0) - q
+        verdicts.append(error)
+    return products, verdicts
 
 
-def _stock_error(plans: Sequence[ImportPlan], pid: int, product: Product, what: str, *, shipping: bool) -> InsufficientStock:
+def _stock_error(plan: ImportPlan, pid: int, product: Product, what: str, *, shipping: bool) -> InsufficientStock:
     path = "items"
-    plan = next((p for p in plans if pid in (p.ship if shipping else p.reserve)), plans[0])
     if shipping:
         for s in plan.shipments:
             for pos, _ in s.lines or ():
@@ -806,7 +821,9 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
         email, first, last = plan.new_customer
         customer_id = customer_get_or_create_by_email(email=email, first_name=first, last_name=last).id
     if plan.reserve or plan.ship:
-        products = _stock_check([plan], source_id)
+        products, (refused,) = _stock_verdicts([plan], source_id)
+        if refused is not None:
+            raise refused
         stock_reserve(quantities=plan.reserve, locked=products)
     order = Order.objects.create(number=number_next("order"), customer_id=customer_id, created_by=actor,
                                  **plan.order)
@@ -845,10 +862,6 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
 
 class JsonText(str):
     """A value already serialised as JSON (the bulk writer stores it as is)."""
-
-
-class StockShortage(Exception):
-    """A batch wants more stock than there is: the caller retries its documents one by one."""
 
 
 class _Table:
@@ -990,19 +1003,31 @@ def _tables() -> dict[str, _Table]:
 
 
 def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
-                       lookups: ImportLookups) -> list[int]:
+                       lookups: ImportLookups) -> list[int | DomainError]:
     """Write many planned documents with multi-row inserts, producing the same rows as
-    ``order_import`` would one by one (orders, lines, events, payments, comments, the paid
-    invoice, shipments, stock). The caller holds the transaction. Returns the new order ids.
-    Raises ``StockShortage`` when the batch as a whole wants more stock than there is."""
+    ``order_import`` would one by one, in order (orders, lines, events, payments, comments,
+    the paid invoice, shipments, stock). The caller holds the transaction. Returns, for each
+    plan, the new order's id — or the 409 insufficient_stock that refuses it, exactly as if
+    the documents had been imported one after another."""
+    results: list[int | DomainError] = [0] * len(plans)
+    products: dict[int, Product] = {}
+    source = lookups.default_source
+    if any(p.reserve or p.ship for p in plans):
+        products, verdicts = _stock_verdicts(plans, source.id if source else None)
+        for n, refused in enumerate(verdicts):
+            if refused is not None:
+                results[n] = refused
+    accepted = [n for n, r in enumerate(results) if not isinstance(r, DomainError)]
+    ids = _write_bulk([plans[n] for n in accepted], actor=actor, source=source, products=products)
+    for n, order_id in zip(accepted, ids, strict=True):
+        results[n] = order_id
+    return results
+
+
+def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: InventorySource | None,
+                products: dict[int, Product]) -> list[int]:
     if not plans:
         return []
-    source = lookups.default_source
-    try:
-        products = _stock_check(plans, source.id if source else None) if any(
-            p.reserve or p.ship for p in plans) else {}
-    except InsufficientStock as exc:
-        raise StockShortage(str(exc)) from None
     _customers_bulk(plans)
     tables = _tables()
     now = timezone.now()
@@ -1166,5 +1191,5 @@ def _doc_totals(lines: Iterable[tuple], shipping: Decimal) -> dict[str, Decimal]
 
 
 __all__ = ["DuplicateReference", "ImportLookups", "ImportPlan", "PaymentMethodNotFound", "ShippingMethodNotFound",
-           "StockShortage", "TotalsMismatch", "document_validate", "import_plan", "order_import",
+           "TotalsMismatch", "document_validate", "import_plan", "order_import",
            "orders_import_bulk", "validation_error"]

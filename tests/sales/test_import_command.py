@@ -159,16 +159,30 @@ def test_numbers_are_consecutive_and_gap_free(tmp_path):
     assert invoices == list(range(invoices[0], invoices[0] + 6))
 
 
-def test_a_batch_short_of_stock_falls_back_to_one_by_one(tmp_path):
-    product = ProductFactory(stock=3)
+def test_stock_is_checked_line_by_line_within_a_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr(import_orders.Command, "_one_by_one",
+                        lambda self, lines: pytest.fail("a stock shortage must not make the batch fall back"))
+    product = ProductFactory(stock=5)
     item = {"sku": product.sku, "quantity": 2, "price": {"amount": 100, "tax": 0}}
-    path = write(tmp_path, [doc("ST-1", items=[item]), doc("ST-2", items=[item]), doc("ST-3")])
+    shipped = {"state": "successful"}
+    path = write(tmp_path, [doc("ST-1", items=[item], fulfillments=[shipped]),  # takes 2 at the source
+                            doc("ST-2", items=[item]),  # reserves 2: 1 saleable left
+                            doc("ST-3", items=[item]),  # short: refused
+                            doc("ST-4"),
+                            doc("ST-5", items=[{**item, "quantity": 1}])])  # the last one fits
     out, err = run(path, expect_failure=True)
-    assert out.strip().endswith("imported 2, skipped 0, failed 1")
-    assert err.strip().startswith("line 2: insufficient_stock")
-    assert set(Order.objects.values_list("reference", flat=True)) == {"ST-1", "ST-3"}
+    assert out.strip().endswith("imported 4, skipped 0, failed 1")
+    assert err.strip() == f"line 3: insufficient_stock: {product.sku}: 1 saleable, 2 to reserve."
+    assert set(Order.objects.values_list("reference", flat=True)) == {"ST-1", "ST-2", "ST-4", "ST-5"}
     product.refresh_from_db()
-    assert product.qty_reserved == 2
+    assert product.qty_reserved == 3
+    assert ProductInventory.objects.get(product=product).qty == 3
+    # One document at a time gives the same refusal.
+    with pytest.raises(Exception) as exc:
+        order_import(document=doc("ST-3", items=[item]), actor=None)
+    assert (exc.value.code, exc.value.message, exc.value.field) == ("insufficient_stock",
+                                                                    f"{product.sku}: 0 saleable, 2 to reserve.",
+                                                                    "items.0.quantity")
 
 
 def test_progress_bar_and_quiet(tmp_path, capsys):

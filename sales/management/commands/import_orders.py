@@ -8,9 +8,11 @@ Each batch is validated (a compiled copy of the API serializer's checks; the ser
 itself words any error), planned with the same rules as ``POST /api/admin/orders/import``
 (``sales.services.importing.import_plan``), and written with bulk inserts in one
 transaction: orders, lines, payments, comments, events, paid invoices and shipments, with
-numbers from ``numbers_reserve``. When a batch as a whole wants more stock than there is,
-or a write fails, its documents are imported one by one through ``order_import`` instead,
-so each is accepted or refused on its own.
+numbers from ``numbers_reserve``. Stock is checked document by document in file order, so
+a document that finds too little is refused alone (409 insufficient_stock) as it would be
+one at a time. When a write fails (say a reference imported meanwhile by someone else), the
+batch's documents are imported one by one through ``order_import`` instead, so each is
+accepted or refused on its own.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from sales.api.importing import FastDocumentValidator, OrderImportSerializer
 from sales.services.importing import (
     DuplicateReference,
     ImportLookups,
-    StockShortage,
     import_plan,
     order_import,
     orders_import_bulk,
@@ -155,11 +156,15 @@ class Command(BaseCommand):
             return
         try:
             with transaction.atomic():
-                orders_import_bulk(plans, actor=None, lookups=lookups)
-        except (StockShortage, IntegrityError, DomainError):
+                results = orders_import_bulk(plans, actor=None, lookups=lookups)
+        except (IntegrityError, DomainError):  # e.g. a reference imported meanwhile: each document on its own
             self._one_by_one(planned)
             return
-        self.imported += len(plans)
+        for line, result in zip(planned, results, strict=True):
+            if isinstance(result, DomainError):
+                self._fail(line, result)
+            else:
+                self.imported += 1
 
     def _one_by_one(self, lines: list[Line]) -> None:
         """The batch could not be written whole: each document on its own, as the API would."""
