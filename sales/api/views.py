@@ -277,7 +277,7 @@ class OrderInvoicesView(APIView):
             409: ["order_not_invoiceable", "payment_method_not_invoiceable", "quantity_exceeds_remaining"]})},
     )
     def post(self, request, order_id: int):
-        data = InvoiceInSerializer(data=request.data or {})
+        data = InvoiceInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
         def act():
@@ -303,7 +303,7 @@ class OrderShipmentsView(APIView):
             409: ["order_not_shippable", "quantity_exceeds_remaining", "insufficient_stock"]})},
     )
     def post(self, request, order_id: int):
-        data = ShipmentInSerializer(data=request.data or {})
+        data = ShipmentInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -337,7 +337,7 @@ class OrderRefundsView(APIView):
     @extend_schema(summary="Create a refund", request=RefundInSerializer, parameters=[DRY_RUN_PARAM],
                    responses={201: RefundSerializer, **REFUND_ERRORS})
     def post(self, request, order_id: int):
-        data = RefundInSerializer(data=request.data or {})
+        data = RefundInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
         def act():
@@ -358,7 +358,7 @@ class OrderRefundPreviewView(APIView):
     @extend_schema(summary="Refund preview: the totals the same refund would record; writes nothing",
                    request=RefundInSerializer, responses={200: RefundPreviewSerializer, **REFUND_ERRORS})
     def post(self, request, order_id: int):
-        data = RefundInSerializer(data=request.data or {})
+        data = RefundInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
         plan = refund_preview(order_id=order_id, request=_refund_request(data.validated_data))

@@ -102,3 +102,18 @@ def test_paypal_order_cannot_be_invoiced(api):
     r = api.post(f"/api/admin/orders/{order.id}/invoices", {}, format="json")
     assert r.status_code == 409 and r.json()["code"] == "payment_method_not_invoiceable"
     assert _detail(api, order.id)["total_invoiced"] == "0.00"
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "0"])
+@pytest.mark.parametrize("action", ["invoices", "shipments", "refunds", "refunds/preview"])
+def test_a_body_that_is_not_an_object_is_400(api, body, action):
+    order = placed_order()
+    r = api.post(f"/api/admin/orders/{order.id}/{action}", body, content_type="application/json")
+    assert r.status_code == 400 and r.json()["code"] == "validation_error"
+    assert _detail(api, order.id)["total_invoiced"] == "0.00"
+
+
+def test_an_empty_body_invoices_everything(api):
+    order = placed_order()
+    r = api.post(f"/api/admin/orders/{order.id}/invoices", "", content_type="application/json")
+    assert r.status_code == 201 and r.json()["grand_total"] == str(order.grand_total)
