@@ -14,7 +14,7 @@ a fixed number of queries whatever the number of lines and documents.
 
 from __future__ import annotations
 
-import csv
+import json
 from datetime import datetime, time
 
 from django.contrib import admin, messages
@@ -22,7 +22,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from carts.models import PaymentMethod
 from config.errors import DomainError
 from sales.admin.actions import OrderActions, action_buttons, order_flags
 from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
+from sales.exports import order_csv_response
 from sales.models import (
     Channel,
     Invoice,
@@ -180,63 +181,7 @@ class ArchivedFilter(admin.SimpleListFilter):
         return queryset.filter(archived_at__isnull=True)
 
 
-# ---------------------------------------------------------------------------- CSV export
-
-CSV_COLUMNS = [
-    ("number", "number"), ("created_at", "created_at"), ("status", "status"), ("channel", "channel"),
-    ("customer_name", "customer_name"), ("customer_email", "customer_email"), ("currency", "currency"),
-    ("subtotal", "subtotal"), ("discount_total", "discount_total"), ("tax_total", "tax_total"),
-    ("shipping_total", "shipping_total"), ("grand_total", "grand_total"), ("total_invoiced", "total_invoiced"),
-    ("total_refunded", "total_refunded"), ("total_canceled", "total_canceled"),
-    ("payment_method", "payment_method_code"), ("shipping_method", "shipping_method_code"),
-    ("coupon_code", "coupon_code"), ("invoice_state", "invoice_state"), ("shipment_state", "shipment_state"),
-    ("reference", "reference"), ("archived_at", "archived_at"),
-]
-_TEXT_COLUMNS = {"number", "channel", "customer_name", "customer_email", "coupon_code", "reference"}
-
-
-class _Echo:
-    """A file-like object whose write() hands the CSV line back (for streaming)."""
-
-    def write(self, value):
-        return value
-
-
-def _safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell that starts like a formula is kept as text.
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
-def order_csv_rows(queryset):
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _ in CSV_COLUMNS])
-    fields = [f for _, f in CSV_COLUMNS]
-    if not queryset.ordered:
-        queryset = queryset.order_by("-created_at", "-id")
-    for row in queryset.values_list(*fields).iterator(chunk_size=2000):
-        out = []
-        for (name, _), value in zip(CSV_COLUMNS, row, strict=True):
-            if value is None:
-                out.append("")
-            elif name == "status":
-                out.append(OrderStatus(value).label)
-            elif isinstance(value, datetime):
-                out.append(value.isoformat())
-            elif name in _TEXT_COLUMNS:
-                out.append(_safe(str(value)))
-            else:
-                out.append(str(value))
-        yield writer.writerow(out)
-
-
-def order_csv_response(queryset) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(order_csv_rows(queryset), content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
-    return response
-
+# ---------------------------------------------------------------------------- CSV export (sales/exports.py)
 
 @admin.action(description="Export selected orders to CSV", permissions=["view"])
 def export_csv(modeladmin, request, queryset):
@@ -436,6 +381,9 @@ class OrderAdmin(admin.ModelAdmin):
             "can": can,
             "buttons": action_buttons(request.user, order, can),
             "can_reorder": request.user.has_perm(CART_PERM) and order.customer_id is not None,
+            # An imported order keeps the whole document it came from (SPEC §7.2): shown as received.
+            "source_document_json": (json.dumps(order.source_document, indent=2, ensure_ascii=False)
+                                     if order.source_document else ""),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name

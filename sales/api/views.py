@@ -27,6 +27,7 @@ from sales.api.documents import (
     ShipmentInSerializer,
     ShipmentSerializer,
 )
+from sales.exports import order_csv_response
 from sales.models import Order, OrderComment, OrderEvent, OrderItem
 from sales.selectors import (
     document_get,
@@ -153,8 +154,6 @@ class OrderExportView(APIView):
                    parameters=[OpenApiParameter(name, str, OpenApiParameter.QUERY) for name in OrderFilter.base_filters],
                    responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(400)})
     def get(self, request):
-        from sales.admin.orders import order_csv_response
-
         filterset = OrderFilter(request.query_params, queryset=Order.objects.all(), request=request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)

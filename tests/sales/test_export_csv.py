@@ -20,3 +20,14 @@ def test_export_streams_filtered_orders(api):
     r = api.get("/api/admin/orders/export.csv?created_after=yesterday-ish")
     assert r.status_code == 400 and r.json()["code"] == "validation_error"
     assert a.number
+
+
+def test_admin_order_page_shows_an_imported_document(client, admin_user):
+    from sales.models import Order
+
+    order = placed_order()
+    Order.objects.filter(id=order.id).update(reference="EXT-1", source_document={"reference": "EXT-1",
+                                                                                 "eori_number": "GB123"})
+    client.force_login(admin_user)
+    page = client.get(f"/admin/sales/order/{order.id}/change/").content.decode()
+    assert "Imported document" in page and "eori_number" in page and "GB123" in page
