@@ -78,7 +78,8 @@ def action_url(name: str, order_id: int) -> str:
 
 def order_flags(order: Order, items) -> Flags:
     return flags_compute(items, status=order.status,
-                         gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS)
+                         gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS,
+                         refundable_amount=order.total_invoiced - order.total_refunded)
 
 
 def action_buttons(user, order: Order, can: Flags) -> list[Button]:
