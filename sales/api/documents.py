@@ -74,6 +74,8 @@ class DocumentSerializer(serializers.Serializer):
     number = serializers.CharField()
     order_id = serializers.IntegerField()
     order_number = serializers.CharField(source="order.number")
+    currency = serializers.CharField(source="order.currency", help_text="The order's currency (ISO 4217)")
+    customer_email = serializers.CharField(source="order.customer_email")
     state = serializers.CharField()
     created_at = serializers.DateTimeField()
     created_by = UserSummarySerializer(allow_null=True)
