@@ -33,7 +33,7 @@ def order_get_detail(order_id: int) -> Order:
 
 def order_count_by_status(queryset: QuerySet[Order] | None = None) -> dict:
     qs = queryset if queryset is not None else Order.objects.filter(archived_at__isnull=True)
-    counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("*")))
     statuses = [{"status_id": s.value, "status": s.label, "count": counts.get(s.value, 0)} for s in OrderStatus]
     return {"count": sum(counts.values()), "statuses": statuses}
 

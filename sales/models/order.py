@@ -105,7 +105,7 @@ class Order(models.Model):
             ("clear_fraud", "Can clear the fraud flag"),
         ]
         indexes = [
-            models.Index(fields=["created_at"], name="order_created_idx"),
+            models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
             models.Index(fields=["customer_email"], name="order_email_idx"),
             models.Index(fields=["payment_method_code", "created_at"], name="order_payment_idx"),
