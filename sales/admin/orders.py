@@ -3,8 +3,8 @@
 The change list reads only the order row (number, status, customer e-mail and name, totals,
 payment method, invoiced / shipped state are denormalised onto it), so a page is a fixed
 handful of queries at any size: session, user, payment-method lookups for the filter, the
-filtered COUNT and the page itself (`show_full_result_count = False` drops the second,
-unfiltered COUNT).
+filtered count and the page itself (`show_full_result_count = False` drops the second,
+unfiltered COUNT; sales/admin/pagination.py bounds the first, so no full-table COUNT).
 
 The order page shows the order and its lifecycle buttons (Invoice, Ship, Refund, Cancel, Add
 comment, Archive / Restore, Clear fraud, Reorder), each only when the order allows it and the
@@ -34,6 +34,7 @@ from django.utils.safestring import mark_safe
 from carts.models import PaymentMethod
 from config.errors import DomainError
 from sales.admin.actions import OrderActions, action_buttons, order_flags
+from sales.admin.pagination import LargeTablePaginator
 from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
 from sales.exports import order_csv_response
 from sales.models import (
@@ -234,6 +235,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False
+    paginator = LargeTablePaginator
     show_facets = admin.ShowFacets.NEVER
     actions = [export_csv]
     change_list_template = "admin/sales/order/change_list.html"
