@@ -256,6 +256,17 @@ class OrderReorderView(APIView):
 
 # ---------------------------------------------------------------- lifecycle
 
+def document_created(request, *, order_id: int, act, serializer_class, queryset, what: str) -> Response:
+    """Run a document-creating action (or its dry run) and answer with the document."""
+    def render(doc):
+        return serializer_class(document_get(queryset(), doc.id, what))
+
+    if is_dry_run(request):
+        return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
+                                document_serializer=render)
+    return Response(render(act()).data, status=status.HTTP_201_CREATED)
+
+
 def _lines(data) -> list[LineQty] | None:
     items = data.get("items")
     if items is None:
@@ -279,16 +290,12 @@ class OrderInvoicesView(APIView):
         data = InvoiceInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
+
         def act():
             return invoice_create(order_id=order_id, items=_lines(data.validated_data), actor=request.user)
 
-        if is_dry_run(request):
-            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
-                                    document_serializer=lambda d: InvoiceSerializer(
-                                        document_get(invoice_queryset(), d.id, "Invoice")))
-        invoice = act()
-        return Response(InvoiceSerializer(document_get(invoice_queryset(), invoice.id, "Invoice")).data,
-                        status=status.HTTP_201_CREATED)
+        return document_created(request, order_id=order_id, act=act, serializer_class=InvoiceSerializer,
+                                queryset=invoice_queryset, what="Invoice")
 
 
 class OrderShipmentsView(APIView):
@@ -306,18 +313,14 @@ class OrderShipmentsView(APIView):
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+
         def act():
             return shipment_create(order_id=order_id, inventory_source_id=v.get("inventory_source_id"),
                                    items=_lines(v), carrier_title=v["carrier_title"], track_number=v["track_number"],
                                    actor=request.user)
 
-        if is_dry_run(request):
-            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
-                                    document_serializer=lambda d: ShipmentSerializer(
-                                        document_get(shipment_queryset(), d.id, "Shipment")))
-        shipment = act()
-        return Response(ShipmentSerializer(document_get(shipment_queryset(), shipment.id, "Shipment")).data,
-                        status=status.HTTP_201_CREATED)
+        return document_created(request, order_id=order_id, act=act, serializer_class=ShipmentSerializer,
+                                queryset=shipment_queryset, what="Shipment")
 
 
 def _refund_request(v) -> RefundRequest:
@@ -339,16 +342,12 @@ class OrderRefundsView(APIView):
         data = RefundInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
+
         def act():
             return refund_create(order_id=order_id, request=_refund_request(data.validated_data), actor=request.user)
 
-        if is_dry_run(request):
-            return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act,
-                                    document_serializer=lambda d: RefundSerializer(
-                                        document_get(refund_queryset(), d.id, "Refund")))
-        refund = act()
-        return Response(RefundSerializer(document_get(refund_queryset(), refund.id, "Refund")).data,
-                        status=status.HTTP_201_CREATED)
+        return document_created(request, order_id=order_id, act=act, serializer_class=RefundSerializer,
+                                queryset=refund_queryset, what="Refund")
 
 
 class OrderRefundPreviewView(APIView):
