@@ -8,7 +8,7 @@ ADDRESS_REQUIRED_FIELDS = ("first_name", "last_name", "line_1", "city", "postcod
 
 
 class Customer(models.Model):
-    email = models.EmailField(max_length=254, unique=True)
+    email = models.EmailField(max_length=256, unique=True)  # SPEC §7.1: e-mails up to 256
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=64, blank=True)

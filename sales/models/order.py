@@ -113,6 +113,7 @@ class Order(models.Model):
             models.Index(fields=["grand_total"], name="order_grand_total_idx"),
             models.Index(fields=["archived_at", "status"], name="order_archived_status_idx"),
             models.Index(fields=["customer_name"], name="order_customer_name_idx"),
+            models.Index(fields=["updated_at", "id"], name="order_updated_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_invoiced__gte=0) & Q(total_refunded__gte=0)
@@ -155,6 +156,8 @@ class OrderItem(models.Model):
     qty_invoiced = models.PositiveIntegerField(default=0)
     qty_shipped = models.PositiveIntegerField(default=0)
     qty_refunded = models.PositiveIntegerField(default=0)
+    # Refunded units that had been shipped (a return); refunded units beyond these were never sent.
+    qty_returned = models.PositiveIntegerField(default=0)
     qty_canceled = models.PositiveIntegerField(default=0)
     price = models.DecimalField(**MONEY)
     subtotal = models.DecimalField(**MONEY)
@@ -185,6 +188,11 @@ class OrderItem(models.Model):
                                    name="item_shipped_plus_canceled_lte_ordered"),
             models.CheckConstraint(condition=Q(qty_refunded__lte=F("qty_invoiced")),
                                    name="item_refunded_lte_invoiced"),
+            models.CheckConstraint(condition=Q(qty_returned__gte=0) & Q(qty_returned__lte=F("qty_shipped"))
+                                   & Q(qty_returned__lte=F("qty_refunded")), name="item_returned_lte_shipped_refunded"),
+            models.CheckConstraint(condition=Q(qty_shipped__lte=F("qty_ordered") - F("qty_canceled") - F("qty_refunded")
+                                                 + F("qty_returned")),
+                                   name="item_shipped_unsent_refunds_canceled_lte_ordered"),
         ]
 
     def __str__(self) -> str:
@@ -198,7 +206,7 @@ class OrderItem(models.Model):
     def qty_to_ship(self) -> int:
         if not self.is_shippable:
             return 0
-        return max(0, self.qty_ordered - self.qty_shipped - self.qty_refunded - self.qty_canceled)
+        return max(0, self.qty_ordered - self.qty_shipped - (self.qty_refunded - self.qty_returned) - self.qty_canceled)
 
     @property
     def qty_to_refund(self) -> int:
