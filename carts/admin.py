@@ -4,6 +4,7 @@ Carts change only through the Create Order wizard (Sales → Orders → Create o
 calls the cart services; here they are listed, inspected and, while still drafts, deleted.
 """
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
@@ -12,8 +13,22 @@ from django.utils.html import format_html
 from carts.models import Cart, CartItem, Coupon, PaymentMethod, ShippingMethod
 
 
+class CouponForm(forms.ModelForm):
+    class Meta:
+        model = Coupon
+        fields = ("code", "is_active", "discount_type", "value", "free_shipping", "min_subtotal", "starts_at", "ends_at",
+                  "usage_limit", "usage_limit_per_customer")
+
+    def clean_code(self):
+        code = (self.cleaned_data.get("code") or "").strip().upper()
+        if len(code) > 32:  # upper-casing can lengthen it ('ß' becomes 'SS'); the column holds 32
+            raise forms.ValidationError("At most 32 characters once upper-cased.")
+        return code
+
+
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
+    form = CouponForm
     list_display = ("code", "discount_type", "value", "free_shipping", "min_subtotal", "starts_at", "ends_at",
                     "times_used", "usage_limit", "usage_limit_per_customer", "is_active")
     list_filter = ("is_active", "discount_type", "free_shipping")

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
+from config.countries import country_code_clean
 from customers.models import ADDRESS_FIELDS
 
 
@@ -125,9 +126,10 @@ class InventorySourceForm(forms.ModelForm):
 
     def clean_address_country(self):
         value = (self.cleaned_data.get("address_country") or "").strip()
-        if value and (not value.isalpha() or not value.isascii()):
-            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
-        return value.upper()
+        try:
+            return country_code_clean(value) if value else ""
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()
@@ -181,8 +183,21 @@ class InventorySourceAdmin(admin.ModelAdmin):
         return obj.n_units
 
 
+class TaxRateForm(forms.ModelForm):
+    class Meta:
+        model = TaxRate
+        fields = ("country", "zone", "rate")
+
+    def clean_country(self):
+        try:
+            return country_code_clean(self.cleaned_data.get("country") or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 class TaxRateInline(admin.TabularInline):
     model = TaxRate
+    form = TaxRateForm
     fields = ("country", "zone", "rate")
     extra = 1
 

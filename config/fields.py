@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from config.countries import COUNTRY_HELP, country_code_clean
+
 MAX_ID = 2**63 - 1
 MAX_QTY = 1_000_000
 
@@ -27,6 +29,39 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
 
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code that exists, in any case; the value is upper-case."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 2)
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("help_text", COUNTRY_HELP)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return country_code_clean(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid") from None
+
+
+class NormalizedEmailField(serializers.EmailField):
+    """An e-mail as it is stored (trimmed, lower-case). The length limit applies to that value:
+    lower-casing can lengthen a string ('İ' becomes two characters), and a value the API
+    accepts must fit its column."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).lower()
+
+
+class LowerCaseCharField(serializers.CharField):
+    """Text compared lower-case (a login e-mail): the length limit applies to the lower-cased value."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).lower()
+
+
 class IdConverter:
     """Path ids: at most 18 digits, so a huge number is a 404, never a database overflow."""
 
@@ -39,4 +74,5 @@ class IdConverter:
         return str(value)
 
 
-__all__ = ["IdConverter", "IdField", "MoneyField", "QuantityField"]
+__all__ = ["CountryField", "IdConverter", "IdField", "LowerCaseCharField", "MoneyField", "NormalizedEmailField",
+           "QuantityField"]

@@ -6,7 +6,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from customers.models import Customer, CustomerAddress
+from config.countries import country_code_clean
+from customers.models import Customer, CustomerAddress, email_clean
 
 
 class CustomerAddressForm(forms.ModelForm):
@@ -16,10 +17,19 @@ class CustomerAddressForm(forms.ModelForm):
                   "country", "is_default_billing", "is_default_shipping")
 
     def clean_country(self):
-        value = (self.cleaned_data.get("country") or "").strip()
-        if len(value) != 2 or not value.isalpha() or not value.isascii():
-            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
-        return value.upper()
+        try:
+            return country_code_clean(self.cleaned_data.get("country") or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ("email", "first_name", "last_name", "phone")
+
+    def clean_email(self):
+        return email_clean(self.cleaned_data["email"])
 
 
 class CustomerAddressInline(admin.StackedInline):
@@ -40,6 +50,7 @@ class CustomerAdmin(admin.ModelAdmin):
     ordering = ("-id",)
     list_per_page = 50
     inlines = [CustomerAddressInline]
+    form = CustomerForm
     readonly_fields = ("created_at", "updated_at")
     fields = ("email", ("first_name", "last_name"), "phone", ("created_at", "updated_at"))
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from config.fields import LowerCaseCharField
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -10,7 +11,8 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    # Checked lower-cased, as the login and its throttle record (254 characters) use it.
+    email = LowerCaseCharField(max_length=254)
     password = serializers.CharField(max_length=1024, trim_whitespace=False, style={"input_type": "password"})
 
 

@@ -162,6 +162,8 @@ class CouponSerializer(serializers.ModelSerializer):
         value = value.strip().upper()
         if not value:
             raise serializers.ValidationError("The code cannot be blank.")
+        if len(value) > 32:  # upper-casing can lengthen it ('ß' becomes 'SS'); the column holds 32
+            raise serializers.ValidationError("At most 32 characters once upper-cased.", code="max_length")
         return value
 
     def validate(self, attrs):

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from catalog.models import Currency, InventorySource, Product, TaxCategory, TaxRate
 from catalog.selectors import saleable_of
-from config.fields import IdField, MoneyField
+from config.fields import CountryField, IdField, MoneyField
 from customers.api.address import AddressSerializer
 
 
@@ -53,17 +53,13 @@ class InventorySourceSerializer(serializers.ModelSerializer):
 
 
 class TaxRateSerializer(serializers.ModelSerializer):
+    country = CountryField()
     zone = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True, default="")
     rate = serializers.DecimalField(max_digits=8, decimal_places=4, min_value=0, max_value=100)
 
     class Meta:
         model = TaxRate
         fields = ["country", "zone", "rate"]
-
-    def validate_country(self, value: str) -> str:
-        if len(value) != 2 or not value.isascii() or not value.isalpha():
-            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
-        return value.upper()
 
 
 class TaxCategorySerializer(serializers.ModelSerializer):

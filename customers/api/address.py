@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.fields import CountryField
 from customers.models import ADDRESS_FIELDS
 
 
@@ -15,7 +16,7 @@ class AddressSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=128)
     zone = serializers.CharField(max_length=128, required=False, allow_blank=True, allow_null=True, default="")
     postcode = serializers.CharField(max_length=32)
-    country = serializers.CharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2")
+    country = CountryField()
 
     def __init__(self, *args, names_optional: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,11 +24,6 @@ class AddressSerializer(serializers.Serializer):
             for name in ("first_name", "last_name"):
                 self.fields[name].required = False
                 self.fields[name].allow_blank = True
-
-    def validate_country(self, value: str) -> str:
-        if not value.isalpha() or not value.isascii():
-            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
-        return value.upper()
 
     def validate(self, attrs):
         return {f: (attrs.get(f) or "") for f in ADDRESS_FIELDS}

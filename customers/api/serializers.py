@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from customers.models import Customer, CustomerAddress
+from config.fields import NormalizedEmailField
+from customers.models import EMAIL_MAX_LENGTH, Customer, CustomerAddress
 
 from .address import AddressSerializer
 
@@ -22,7 +23,7 @@ class CustomerAddressSerializer(AddressSerializer):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField(max_length=254)
+    email = NormalizedEmailField(max_length=EMAIL_MAX_LENGTH)
     name = serializers.CharField(read_only=True)
     addresses = CustomerAddressSerializer(many=True, required=False,
                                           help_text="Saved addresses; on PATCH the list given replaces the book")

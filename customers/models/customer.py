@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -7,8 +8,20 @@ ADDRESS_FIELDS = ("first_name", "last_name", "company", "phone", "line_1", "line
 ADDRESS_REQUIRED_FIELDS = ("first_name", "last_name", "line_1", "city", "postcode", "country")
 
 
+EMAIL_MAX_LENGTH = 256  # SPEC §7.1
+
+
+def email_clean(value: str) -> str:
+    """The e-mail as stored (trimmed, lower-case) for the admin's forms, whose length check ran on
+    the typed value: lower-casing can lengthen it ('İ' becomes two characters)."""
+    email = (value or "").strip().lower()
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError(f"At most {EMAIL_MAX_LENGTH} characters once lower-cased (it has {len(email)}).")
+    return email
+
+
 class Customer(models.Model):
-    email = models.EmailField(max_length=256, unique=True)  # SPEC §7.1: e-mails up to 256
+    email = models.EmailField(max_length=EMAIL_MAX_LENGTH, unique=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=64, blank=True)

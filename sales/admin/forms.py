@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from customers.models import ADDRESS_FIELDS
+from config.countries import country_code_clean
+from customers.models import ADDRESS_FIELDS, EMAIL_MAX_LENGTH, email_clean
 
 ADDRESS_LABELS = {
     "first_name": "First name", "last_name": "Last name", "company": "Company", "phone": "Phone",
@@ -36,9 +37,10 @@ class AddressForm(forms.Form):
 
     def clean_country(self):
         value = (self.cleaned_data.get("country") or "").strip()
-        if value and (not value.isalpha() or not value.isascii()):
-            raise forms.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US.")
-        return value.upper()
+        try:
+            return country_code_clean(value) if value else ""
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def address(self) -> dict[str, str]:
         return {name: (self.cleaned_data.get(name) or "").strip() for name in ADDRESS_FIELDS}
@@ -57,10 +59,13 @@ class AddressesStepForm(forms.Form):
 
 
 class CustomerCreateForm(forms.Form):
-    email = forms.EmailField(max_length=254)
+    email = forms.EmailField(max_length=EMAIL_MAX_LENGTH)
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     phone = forms.CharField(max_length=64, required=False)
+
+    def clean_email(self):
+        return email_clean(self.cleaned_data["email"])
 
 
 class QuantityForm(forms.Form):

@@ -32,6 +32,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from carts.models import PaymentMethod
+from config.countries import country_name
 from config.errors import DomainError
 from sales.admin.actions import OrderActions, action_buttons, order_flags
 from sales.admin.pagination import LargeTablePaginator
@@ -223,6 +224,23 @@ def address_lines(address: dict | None) -> list[str]:
     return lines
 
 
+CLIENT_LABELS = {"ip": "IP address", "user_agent": "User agent", "country": "Country",
+                 "affiliate_code": "Affiliate code", "return_url": "Return URL"}
+
+
+def client_rows(order: Order) -> list[tuple[str, str]]:
+    """The buyer's details the order was created with (SPEC §7.1 `client`); empty when none were given."""
+    client = order.client
+    if not any(client.values()):
+        return []
+    rows = []
+    for key, value in client.items():
+        if key == "country" and value and country_name(value):
+            value = f"{value} ({country_name(value)})"
+        rows.append((CLIENT_LABELS[key], value or "—"))
+    return rows
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "created_display", "customer_display", "status_badge", "grand_total_display",
@@ -380,6 +398,8 @@ class OrderAdmin(admin.ModelAdmin):
             "billing_lines": address_lines(order.billing_address),
             "shipping_lines": address_lines(order.shipping_address),
             "pickup_lines": address_lines(order.pickup_location.address) if order.pickup_location_id else [],
+            "client_rows": client_rows(order),
+            "metadata_rows": sorted((order.metadata or {}).items()) if isinstance(order.metadata, dict) else [],
             "can": can,
             "buttons": action_buttons(request.user, order, can),
             "can_reorder": request.user.has_perm(CART_PERM) and order.customer_id is not None,

@@ -1,8 +1,10 @@
+import ipaddress
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import IdField, MoneyField, QuantityField
+from config.fields import CountryField, IdField, MoneyField, NormalizedEmailField, QuantityField
 from customers.api.address import AddressSerializer
 
 
@@ -22,26 +24,46 @@ class DirectShippingInSerializer(serializers.Serializer):
     location_id = IdField(required=False, allow_null=True)
 
 
+@extend_schema_field({"type": "object", "maxProperties": 20, "additionalProperties": {"type": "string", "maxLength": 500},
+                     "description": "Up to 20 keys (each ≤ 40 characters), string values ≤ 500 characters"})
 class MetadataField(serializers.DictField):
+    """Kept exactly as given: string values only (a number or null would come back changed)."""
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if len(value) > 20:
-            raise serializers.ValidationError("At most 20 keys.")
-        out = {}
+            raise serializers.ValidationError("At most 20 keys.", code="max_length")
         for key, item in value.items():
-            if len(str(key)) > 40:
-                raise serializers.ValidationError(f"Key {str(key)[:40]!r}… is longer than 40 characters.")
-            if isinstance(item, (dict, list)):
-                raise serializers.ValidationError(f"Value of {key!r} must be a string, number or boolean.")
-            text = "" if item is None else str(item)
-            if len(text) > 500:
-                raise serializers.ValidationError(f"Value of {key!r} is longer than 500 characters.")
-            out[str(key)] = text
-        return out
+            if len(key) > 40:
+                raise serializers.ValidationError(f"Key {key[:40]!r}… is longer than 40 characters.", code="max_length")
+            if not isinstance(item, str):
+                raise serializers.ValidationError(f"Value of {key!r} must be a string.", code="invalid")
+            if len(item) > 500:
+                raise serializers.ValidationError(f"Value of {key!r} is longer than 500 characters.", code="max_length")
+        return dict(value)
+
+
+class IpAddressField(serializers.CharField):
+    """An IPv4 or IPv6 address, kept as given. Python's parser rather than Django's, which refuses
+    some valid IPv6 forms of 40–45 characters; a zone index (`fe80::1%eth0`) is no client's address."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 45)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            if "%" in value:
+                raise ValueError(value)
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise serializers.ValidationError("Enter a valid IPv4 or IPv6 address.", code="invalid") from None
+        return value
 
 
 class DirectOrderInSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=256)
+    email = NormalizedEmailField(max_length=256)
     customer_id = IdField(required=False, allow_null=True)
     items = DirectItemInSerializer(many=True, required=False)
     cost = MoneyField(required=False, allow_null=True, min_value=Decimal("0.01"), max_value=Decimal("1000000"),
@@ -52,19 +74,14 @@ class DirectOrderInSerializer(serializers.Serializer):
     affiliate_code = serializers.CharField(max_length=256, required=False, allow_blank=True)
     return_url = serializers.URLField(max_length=2048, required=False, allow_blank=True)
     metadata = MetadataField(required=False, default=dict)
-    ip = serializers.IPAddressField(required=False, allow_blank=True)
+    ip = IpAddressField(required=False, allow_blank=True)
     user_agent = serializers.CharField(max_length=512, required=False, allow_blank=True)
-    country = serializers.CharField(min_length=2, max_length=2, required=False, allow_blank=True)
+    country = CountryField(required=False, allow_blank=True)
     send_receipt = serializers.BooleanField(required=False, default=True)
     currency = serializers.CharField(min_length=3, max_length=3, required=False)
     billing_address = AddressSerializer(required=False, allow_null=True)
     shipping_address = AddressSerializer(required=False, allow_null=True)
     shipping_method = DirectShippingInSerializer(required=False, allow_null=True)
-
-    def validate_country(self, value: str) -> str:
-        if value and not value.isalpha():
-            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
-        return value.upper()
 
     def validate(self, attrs):
         if attrs.get("cost") is None and not attrs.get("items"):

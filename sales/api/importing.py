@@ -23,7 +23,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.fields import MAX_ID, IdField, QuantityField
+from config.fields import MAX_ID, CountryField, IdField, NormalizedEmailField, QuantityField
 from config.openapi import error_responses
 from sales.models import OrderStatus
 
@@ -171,14 +171,10 @@ class ImportAddressSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=128)
     zone = _text(128)
     postcode = serializers.CharField(max_length=32)
-    country = _text(2, min_length=2, help_text="ISO 3166-1 alpha-2; defaults to the store's country")
+    country = CountryField(required=False, allow_null=True, allow_blank=True,
+                           help_text="ISO 3166-1 alpha-2 (any case); defaults to the store's country")
     reference = _text(255)
     eori_number = _text(64)
-
-    def validate_country(self, value):
-        if value and (not value.isalpha() or not value.isascii()):
-            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code, e.g. GB.")
-        return value.upper() if value else value
 
 
 class ImportItemSerializer(serializers.Serializer):
@@ -279,7 +275,7 @@ class OrderImportSerializer(serializers.Serializer):
                                                   "unless state is")
     state = serializers.ChoiceField(STATUS_NAMES, required=False, allow_null=True)
     customer_id = IdField(required=False, allow_null=True)
-    email = serializers.EmailField(max_length=254, required=False, allow_null=True)
+    email = NormalizedEmailField(max_length=256, required=False, allow_null=True)
     subtotal = AmountTaxSerializer(required=False, allow_null=True)
     shipping = AmountTaxSerializer(required=False, allow_null=True)
     discount = AmountTaxSerializer(required=False, allow_null=True)

@@ -67,6 +67,17 @@ class PaymentMethodOutSerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class ClientSerializer(serializers.Serializer):
+    """What a direct create was told about the buyer (SPEC §7.1); null when not given, all null
+    for orders made another way (an import's `ip` excepted)."""
+
+    ip = serializers.CharField(allow_null=True)
+    user_agent = serializers.CharField(allow_null=True)
+    country = serializers.CharField(allow_null=True, help_text="ISO 3166-1 alpha-2, upper-case")
+    affiliate_code = serializers.CharField(allow_null=True)
+    return_url = serializers.URLField(allow_null=True)
+
+
 class PickupLocationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -124,10 +135,11 @@ class OrderDetailSerializer(OrderListSerializer):
     refunds = serializers.SerializerMethodField()
     payments = PaymentSerializer(many=True, read_only=True)
     checkout_url = serializers.SerializerMethodField()
+    client = serializers.SerializerMethodField()
 
     class Meta(OrderListSerializer.Meta):
         fields = [*OrderListSerializer.Meta.fields, "items", "billing_address", "shipping_address",
-                  "pickup_location", "can", "invoices", "shipments", "refunds", "payments", "metadata",
+                  "pickup_location", "can", "invoices", "shipments", "refunds", "payments", "metadata", "client",
                   "checkout_url", "created_by"]
 
     def to_representation(self, instance):
@@ -160,6 +172,9 @@ class OrderDetailSerializer(OrderListSerializer):
     def get_refunds(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]
         return [{"id": d.id, "number": d.number, "grand_total": f"{d.grand_total:.2f}", "created_at": d.created_at}
                 for d in order.refunds.all()]
+
+    def get_client(self, order) -> ClientSerializer:  # type: ignore[valid-type]
+        return order.client
 
     def get_checkout_url(self, order) -> str | None:
         return checkout_url_for(order)

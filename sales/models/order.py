@@ -44,6 +44,10 @@ class DocState(models.TextChoices):
     FULL = "full", "Fully"
 
 
+# The buyer's details a direct create keeps (in Order.extra) and the order detail shows as `client`.
+CLIENT_FIELDS = ("ip", "user_agent", "country", "affiliate_code", "return_url")
+
+
 class Order(models.Model):
     """An order. Keeps what lists show on its own row so a list page joins nothing."""
 
@@ -130,6 +134,13 @@ class Order(models.Model):
     @property
     def status_label(self) -> str:
         return STATUS_TITLES[self.status]
+
+    @property
+    def client(self) -> dict[str, str | None]:
+        """What the request said about the buyer (direct create, SPEC §7.1; an import's `ip`),
+        kept in `extra`: every key, null when not given."""
+        extra = self.extra or {}
+        return {key: extra.get(key) or None for key in CLIENT_FIELDS}
 
     @property
     def total_due(self):

@@ -16,10 +16,12 @@ from carts.errors import PaymentMethodNotAvailable
 from carts.models import GATEWAY_PAYMENT_METHODS, PaymentMethod
 from carts.services import carts as cart_services
 from catalog.services.pricing_inputs import currency_get_enabled
+from config.errors import InvalidInput
 from customers.errors import CustomerNotFound
 from customers.models import Customer
 from customers.services.customers import customer_get_or_create_by_email
 from sales.models import Channel, EventType, FulfillmentType, Order, OrderItem, OrderStatus
+from sales.models.order import CLIENT_FIELDS
 from sales.services.common import event_record
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
@@ -47,7 +49,7 @@ class DirectOrderRequest:
     shipping_method: dict[str, Any] | None = None
     currency: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # affiliate_code, return_url, ip, user_agent, country...
+    extra: dict[str, Any] = field(default_factory=dict)  # CLIENT_FIELDS: shown as the order's `client`
     send_receipt: bool = True
 
 
@@ -70,8 +72,23 @@ def _payment_method(code: str) -> PaymentMethod:
     return method
 
 
+def _check_combination(req: DirectOrderRequest) -> None:
+    """Parts of a request that cannot all be kept are refused, never dropped (SPEC §7.1)."""
+    if req.cost is not None:
+        if req.coupon_code:
+            raise InvalidInput("A custom amount (cost) takes no coupon: leave coupon_code out.", field="coupon_code")
+        if req.shipping_method:
+            raise InvalidInput("Nothing ships in a custom-amount order (cost): leave shipping_method out.",
+                               field="shipping_method")
+    elif req.shipping_method and req.shipping_method.get("code") == "pickup" and req.shipping_address:
+        raise InvalidInput("A pickup order has no shipping address: leave shipping_address out, or choose a "
+                           "shipping method that ships.", field="shipping_address")
+
+
 def order_create_direct(*, request: DirectOrderRequest, actor: User | None) -> Order:
-    extra = {**request.extra, "send_receipt": request.send_receipt}
+    _check_combination(request)
+    extra = {**{k: v for k, v in request.extra.items() if k in CLIENT_FIELDS and v},
+             "send_receipt": request.send_receipt}
     with transaction.atomic():
         customer = _customer(request)
         if request.cost is not None:

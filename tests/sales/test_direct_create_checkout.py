@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_custom_amount_paylink_order_and_checkout(api, client, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         r = api.post("/api/admin/orders", {"email": "payer@example.com", "cost": "49.95", "return_url":
-                                           "https://shop.example.com/thanks", "metadata": {"ref": 7}}, format="json")
+                                           "https://shop.example.com/thanks", "metadata": {"ref": "7"}}, format="json")
     assert r.status_code == 201, r.json()
     d = r.json()
     assert d["status"] == "pending_payment" and d["channel"] == "api" and d["grand_total"] == "49.95"
