@@ -134,7 +134,8 @@ def _create_custom_amount(req: DirectOrderRequest, customer: Customer, actor: Us
     cost = req.cost or Decimal("0")
     order = Order.objects.create(
         number=number_next("order"), status=OrderStatus.PENDING_PAYMENT if gateway else OrderStatus.PENDING,
-        channel=Channel.API, customer=customer, customer_email=customer.email, customer_name=customer.name,
+        channel=Channel.API, customer=customer, customer_email=customer.email,
+        customer_name=customer.name[:255],  # a display copy: first + last name can reach 301 characters
         currency=currency.code, base_currency=settings.BASE_CURRENCY, exchange_rate=currency.rate,
         billing_address=req.billing_address, shipping_address=None, fulfillment_type=FulfillmentType.NONE,
         payment_method_code=method.code, payment_method_title=method.title, subtotal=cost, grand_total=cost,

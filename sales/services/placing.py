@@ -132,7 +132,7 @@ def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: Use
         channel=channel,
         customer=customer,
         customer_email=customer.email,
-        customer_name=customer.name,
+        customer_name=customer.name[:255],  # a display copy: first + last name can reach 301 characters
         currency=cart.currency,
         base_currency=settings.BASE_CURRENCY,
         exchange_rate=cart.exchange_rate,
