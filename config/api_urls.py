@@ -41,6 +41,7 @@ urlpatterns = [
     path("orders/count", sales.OrderCountView.as_view(), name="order-count"),
     path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
     path("orders/import", OrderImportView.as_view(), name="order-import"),
+    path("orders/restore", sales.OrderBulkRestoreView.as_view(), name="order-bulk-restore"),
     path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<id:order_id>/restore", sales.OrderRestoreView.as_view(), name="order-restore"),
     path("orders/<id:order_id>/reorder", sales.OrderReorderView.as_view(), name="order-reorder"),

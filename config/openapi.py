@@ -48,6 +48,55 @@ class AutoSchema(BaseAutoSchema):
     pass
 
 
+_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+# Statuses every operation can answer, whatever it does (SPEC §1), with the codes they carry.
+_COMMON = {
+    400: "Invalid input. Codes: `unknown_parameter`, `validation_error`, `parse_error`",
+    401: "Not authenticated. Code: `not_authenticated`",
+    403: "Not allowed. Code: `permission_denied`",
+    406: "The Accept header asks for a format the operation cannot answer. Code: `not_acceptable`",
+}
+_WITH_BODY = {
+    413: "The request body is too large. Code: `request_too_large`",
+    415: "The body is not JSON. Code: `unsupported_media_type`",
+}
+_WRITE = {409: "The current state forbids it. Codes include `idempotency_key_in_use`"}
+_WITH_ID = {404: "Not found. Code: `not_found`"}
+_PAGED = {404: "Not found: a page past the end. Code: `not_found`"}
+
+
+def document_every_status(result, generator, request, public):
+    """Postprocessing hook: each operation lists every status it can answer (SPEC §1), so a
+    schema-driven client or fuzzer finds no undocumented one. Views document their own codes;
+    this adds the ones every operation shares (unknown parameters, bad JSON, content types…)."""
+    for path, operations in result.get("paths", {}).items():
+        login = path.rstrip("/").endswith("/login")
+        for method, operation in operations.items():
+            extra: dict[int, str] = dict(_COMMON)
+            if login:
+                extra.pop(403)
+            query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            if "{" in path:
+                extra.update(_WITH_ID)
+            elif "page" in query:
+                extra.update(_PAGED)
+            if method != "get":
+                extra.update(_WITH_BODY)
+                if not login:
+                    extra.update(_WRITE)
+            responses = operation.setdefault("responses", {})
+            for status_code, description in extra.items():
+                entry = responses.setdefault(str(status_code), {"description": description})
+                entry.setdefault("content", _ERROR_REF)
+            if method == "get" and "format" not in query:
+                operation.setdefault("parameters", []).append({
+                    "in": "query", "name": "format", "required": False, "schema": {"type": "string", "enum": ["json"]},
+                    "description": "Response format (the Accept header does the same)"})
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
 def add_idempotency_header(result, generator, request, public):
     """Postprocessing hook: every write under /api/admin/ accepts Idempotency-Key (SPEC §11)."""
     for path, operations in result.get("paths", {}).items():

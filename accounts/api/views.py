@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from accounts.services import auth
 from config.openapi import error_responses
+from config.request_checks import RequestChecks
 
 from .serializers import LoginResponseSerializer, LoginSerializer, UserSummarySerializer
 
@@ -16,7 +17,7 @@ def client_ip(request) -> str:
 
 class LoginView(APIView):
     authentication_classes: list = []
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, RequestChecks]
 
     @extend_schema(
         request=LoginSerializer,

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 
-from django import forms
 from django_filters import rest_framework as filters
 
-from config.fields import MAX_ID
-from sales.api.filters import parse_when
+from sales.api.filters import IdFilter, parse_when
 from sales.models import Invoice, Refund, Shipment
 
 INVOICE_STATES = ("paid", "open", "canceled")
@@ -30,17 +28,6 @@ def when(value: str, field: str, *, end: bool):
     if end and _DATE_ONLY.fullmatch(value):
         value = f"{value}T23:59:59.999999"
     return parse_when(value, field, end=end)
-
-
-class IdFilter(filters.NumberFilter):
-    """A whole-number id (1 … 2⁶³−1): `order=abc` or `order=1.5` is a 400, never a 500."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class DocumentFilter(filters.FilterSet):

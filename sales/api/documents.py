@@ -6,9 +6,10 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
 from config.fields import IdField, MoneyField, QuantityField
+from config.serializers import StrictSerializer
 
 
-class LineQtyInSerializer(serializers.Serializer):
+class LineQtyInSerializer(StrictSerializer):
     order_item_id = IdField()
     quantity = QuantityField()
 
@@ -21,7 +22,7 @@ def _no_duplicates(items):
         seen.add(line["order_item_id"])
 
 
-class InvoiceInSerializer(serializers.Serializer):
+class InvoiceInSerializer(StrictSerializer):
     items = LineQtyInSerializer(many=True, required=False, help_text="Omit to invoice everything left")
 
     def validate(self, attrs):
@@ -29,7 +30,7 @@ class InvoiceInSerializer(serializers.Serializer):
         return attrs
 
 
-class ShipmentInSerializer(serializers.Serializer):
+class ShipmentInSerializer(StrictSerializer):
     inventory_source_id = IdField(required=False, allow_null=True)
     carrier_title = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     track_number = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
@@ -40,7 +41,7 @@ class ShipmentInSerializer(serializers.Serializer):
         return attrs
 
 
-class RefundInSerializer(serializers.Serializer):
+class RefundInSerializer(StrictSerializer):
     items = LineQtyInSerializer(many=True, required=False, default=list)
     shipping_amount = MoneyField(min_value=0, required=False, default=Decimal("0.00"))
     adjustment_refund = MoneyField(min_value=0, required=False, default=Decimal("0.00"))
@@ -50,6 +51,10 @@ class RefundInSerializer(serializers.Serializer):
     def validate(self, attrs):
         _no_duplicates(attrs.get("items"))
         return attrs
+
+
+class CancelInSerializer(StrictSerializer):
+    """Cancel takes no fields: an empty body (or {}) cancels everything left to cancel."""
 
 
 class CommentInSerializer(serializers.Serializer):
@@ -153,7 +158,7 @@ class EventSerializer(serializers.Serializer):
     data = serializers.JSONField()
 
 
-class EditLineInSerializer(serializers.Serializer):
+class EditLineInSerializer(StrictSerializer):
     id = IdField(required=False, help_text="An existing line; omit to add a product")
     product_id = IdField(required=False)
     sku = serializers.CharField(max_length=64, required=False)
@@ -168,7 +173,7 @@ class EditLineInSerializer(serializers.Serializer):
         return attrs
 
 
-class OrderEditInSerializer(serializers.Serializer):
+class OrderEditInSerializer(StrictSerializer):
     items = EditLineInSerializer(many=True, allow_empty=False)
 
     def validate(self, attrs):

@@ -1,16 +1,17 @@
 import re
 from datetime import datetime, time
 
+from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 
+from config.fields import MAX_ID
 from sales.models import Order, OrderStatus
 
 _STATUS_BY_NAME = {s.label: s.value for s in OrderStatus}
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_ID = 2**63 - 1
 
 
 def parse_when(value: str, field: str, *, end: bool) -> datetime:
@@ -46,6 +47,37 @@ def parse_statuses(value: str, field: str = "status") -> list[int]:
     return out
 
 
+class StrictBooleanField(forms.CharField):
+    """Exactly `true` or `false` (SPEC §5): `archived=maybe` or `archived=1` is a 400."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in ("", None):
+            return None
+        if value not in ("true", "false"):
+            raise forms.ValidationError(f"Use true or false, not {value!r}.", code="invalid")
+        return value == "true"
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)  # the raw text reaches the field: no `True`/`1` mapping
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A whole-number id (1 … 2⁶³−1): `min_id=abc` or `min_id=1.5` is a 400, never a 500."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
 class OrderFilter(filters.FilterSet):
     status = filters.CharFilter(method="filter_status", help_text="Name or id; several comma-separated")
     customer = filters.CharFilter(method="filter_customer", help_text="Customer id")
@@ -53,14 +85,19 @@ class OrderFilter(filters.FilterSet):
     number = filters.CharFilter(field_name="number")
     created_after = filters.CharFilter(method="filter_created_after", help_text="ISO 8601 date or date-time, inclusive")
     created_before = filters.CharFilter(method="filter_created_before", help_text="ISO 8601 date or date-time, inclusive")
+    updated_after = filters.CharFilter(method="filter_updated_after",
+                                       help_text="ISO 8601 date or date-time, inclusive (incremental sync)")
+    updated_before = filters.CharFilter(method="filter_updated_before", help_text="ISO 8601 date or date-time, inclusive")
+    min_id = IdFilter(field_name="id", lookup_expr="gte", help_text="Orders with id ≥ this")
+    max_id = IdFilter(field_name="id", lookup_expr="lte", help_text="Orders with id ≤ this")
     min_total = filters.NumberFilter(field_name="grand_total", lookup_expr="gte")
     max_total = filters.NumberFilter(field_name="grand_total", lookup_expr="lte")
-    payment_method = filters.CharFilter(field_name="payment_method_code")
+    payment_method = filters.CharFilter(method="filter_payment_method", help_text="Payment method code")
     channel = filters.CharFilter(field_name="channel")
-    archived = filters.BooleanFilter(method="filter_archived", help_text="true: only archived orders")
+    archived = StrictBooleanFilter(method="filter_archived", help_text="true: only archived orders")
     search = filters.CharFilter(method="filter_search", help_text="Number, e-mail or customer name")
     ordering = filters.OrderingFilter(fields=(("id", "id"), ("created_at", "created_at"),
-                                              ("grand_total", "grand_total")))
+                                              ("updated_at", "updated_at"), ("grand_total", "grand_total")))
 
     class Meta:
         model = Order
@@ -83,6 +120,20 @@ class OrderFilter(filters.FilterSet):
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=parse_statuses(value))
 
+    def filter_payment_method(self, queryset, name, value):
+        from carts.models import PaymentMethod
+
+        value = value.strip()
+        if not PaymentMethod.objects.filter(code=value).exists():
+            raise ValidationError({"payment_method": [f"Unknown payment method {value!r}."]})
+        return queryset.filter(payment_method_code=value)
+
+    def filter_updated_after(self, queryset, name, value):
+        return queryset.filter(updated_at__gte=parse_when(value, "updated_after", end=False))
+
+    def filter_updated_before(self, queryset, name, value):
+        return queryset.filter(updated_at__lte=parse_when(value, "updated_before", end=True))
+
     def filter_created_after(self, queryset, name, value):
         return queryset.filter(created_at__gte=parse_when(value, "created_after", end=False))
 
@@ -102,3 +153,24 @@ class OrderFilter(filters.FilterSet):
             return queryset
         return queryset.filter(Q(number__icontains=value) | Q(customer_email__icontains=value)
                                | Q(customer_name__icontains=value))
+
+
+def filter_parameters(filterset_class, *, exclude: frozenset[str] | set[str] = frozenset()) -> list:
+    """OpenAPI query parameters for a filterset's filters, typed as the filters read them, for
+    operations drf-spectacular does not derive them for (bulk archive / restore, the CSV export)."""
+    from drf_spectacular.utils import OpenApiParameter
+
+    out = []
+    for name, flt in filterset_class.base_filters.items():
+        if name in exclude:
+            continue
+        kind: type = str
+        if isinstance(flt, StrictBooleanFilter):
+            kind = bool
+        elif isinstance(flt, IdFilter):
+            kind = int
+        elif isinstance(flt, filters.NumberFilter):
+            kind = float
+        help_text = flt.extra.get("help_text") or ""
+        out.append(OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=str(help_text)))
+    return out

@@ -15,6 +15,7 @@ from catalog.models import Product
 from config.errors import InvalidInput
 from config.openapi import error_responses
 from sales.api.documents import (
+    CancelInSerializer,
     CommentInSerializer,
     CommentSerializer,
     EventSerializer,
@@ -39,7 +40,7 @@ from sales.selectors import (
     refund_queryset,
     shipment_queryset,
 )
-from sales.services.archiving import order_archive, order_restore, orders_archive_matching
+from sales.services.archiving import order_archive, order_restore, orders_archive_matching, orders_restore_matching
 from sales.services.canceling import order_cancel
 from sales.services.comments import comment_add
 from sales.services.common import LineQty
@@ -54,10 +55,14 @@ from sales.services.reorder import order_reorder
 from sales.services.shipping import shipment_create
 
 from .direct import DirectOrderInSerializer
-from .filters import OrderFilter
+from .filters import OrderFilter, filter_parameters
 from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListSerializer, ReorderResponseSerializer
 
 ORDER_VIEW = {"GET": ["sales.view_order"]}
+BULK_FILTERS = [name for name in OrderFilter.base_filters if name != "ordering"]
+BULK_PARAMS = [*filter_parameters(OrderFilter, exclude={"ordering"}),
+               OpenApiParameter("confirm", str, OpenApiParameter.QUERY, enum=["all"],
+                                description="all: act on every order when no filter is given")]
 
 
 DRY_RUN_PARAM = OpenApiParameter("dry_run", bool, OpenApiParameter.QUERY,
@@ -65,7 +70,8 @@ DRY_RUN_PARAM = OpenApiParameter("dry_run", bool, OpenApiParameter.QUERY,
 
 
 def is_dry_run(request) -> bool:
-    return str(request.query_params.get("dry_run", "")).lower() in {"1", "true", "yes"}
+    # The value is exactly true or false (config.request_checks refuses anything else).
+    return request.query_params.get("dry_run") == "true"
 
 
 def _order_totals(order_id: int) -> dict:
@@ -136,22 +142,53 @@ class OrderListView(generics.ListAPIView):
 
     @extend_schema(operation_id="orders_archive_matching",
                    summary="Archive every order matching the list filters (no filter needs ?confirm=all)",
+                   parameters=BULK_PARAMS,
                    responses={200: inline_serializer("ArchivedCount", {"archived": s.IntegerField()}),
-                              **error_responses(400, codes={400: ["confirmation_required"]})})
+                              **error_responses(400, codes={400: ["confirmation_required", "unknown_parameter"]})})
     def delete(self, request):
-        filter_keys = set(request.query_params) - {"confirm", "page", "page_size", "ordering"}
-        if not filter_keys and request.query_params.get("confirm") != "all":
-            raise InvalidInput("Archiving every order needs ?confirm=all (or give list filters).",
-                               code="confirmation_required", field="confirm")
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = bulk_matching(request, queryset=self.get_queryset())
         return Response({"archived": orders_archive_matching(queryset=queryset, actor=request.user)})
+
+
+def bulk_matching(request, *, queryset, archived_default: str | None = None):
+    """The orders a bulk archive / restore acts on: the list filters given, or every order with
+    ?confirm=all. Only a list filter other than `archived`, with a non-empty value, counts as a
+    filter, so `?archived=true` or `?email=` alone never means "everything" (SPEC §7.3)."""
+    params = request.query_params
+    given = [name for name in BULK_FILTERS if name != "archived" and params.get(name, "").strip()]
+    if not given and params.get("confirm") != "all":
+        raise InvalidInput("Acting on every order needs ?confirm=all (or give list filters).",
+                           code="confirmation_required", field="confirm")
+    data = params.copy()
+    data.pop("confirm", None)
+    if archived_default is not None and not data.get("archived"):
+        data["archived"] = archived_default
+    filterset = OrderFilter(data, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+class OrderBulkRestoreView(APIView):
+    required_perms = {"POST": ["sales.archive_order"]}
+
+    @extend_schema(operation_id="orders_restore_matching",
+                   summary="Restore the archived orders among those matching the list filters "
+                           "(no filter needs ?confirm=all)",
+                   request=None, parameters=BULK_PARAMS,
+                   responses={200: inline_serializer("RestoredCount", {"restored": s.IntegerField()}),
+                              **error_responses(400, codes={400: ["confirmation_required", "unknown_parameter"]})})
+    def post(self, request):
+        # The default that hides archived orders does not apply: ?email=x restores x's archived orders.
+        queryset = bulk_matching(request, queryset=Order.objects.all(), archived_default="true")
+        return Response({"restored": orders_restore_matching(queryset=queryset, actor=request.user)})
 
 
 class OrderExportView(APIView):
     required_perms = ORDER_VIEW
 
     @extend_schema(summary="Stream the filtered order list as CSV (same filters as the list; constant memory)",
-                   parameters=[OpenApiParameter(name, str, OpenApiParameter.QUERY) for name in OrderFilter.base_filters],
+                   parameters=filter_parameters(OrderFilter),
                    responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(400)})
     def get(self, request):
         filterset = OrderFilter(request.query_params, queryset=Order.objects.all(), request=request)
@@ -366,15 +403,19 @@ class OrderRefundPreviewView(APIView):
 class OrderCancelView(APIView):
     required_perms = {"POST": ["sales.cancel_order"]}
 
-    @extend_schema(summary="Cancel everything not yet invoiced or shipped", request=None, parameters=[DRY_RUN_PARAM],
+    @extend_schema(summary="Cancel everything not yet invoiced or shipped (the body, if any, is {})",
+                   request=CancelInSerializer, parameters=[DRY_RUN_PARAM],
                    responses={200: OrderDetailSerializer,
-                              **error_responses(404, 409, codes={409: ["order_not_cancelable"]})})
+                              **error_responses(400, 404, 409, codes={409: ["order_not_cancelable"]})})
     def post(self, request, order_id: int):
+        data = CancelInSerializer(data=request.data)
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+
         def act():
             return order_cancel(order_id=order_id, actor=request.user)
 
         if is_dry_run(request):
-            order_must_exist(order_id)
             return dry_run_response(request, order_id=order_id, product_ids=_order_product_ids(order_id), action=act)
         act()
         return order_response(order_id)

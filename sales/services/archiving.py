@@ -33,18 +33,38 @@ def order_restore(*, order_id: int, actor: User | None) -> Order:
     return order
 
 
-def orders_archive_matching(*, queryset: QuerySet[Order], actor: User | None, batch_size: int = 2000) -> int:
+BULK_BATCH = 1000  # SPEC §7.3: bulk work in transactions of at most 1,000 orders
+
+
+def orders_archive_matching(*, queryset: QuerySet[Order], actor: User | None, batch_size: int = BULK_BATCH) -> int:
     """Archive every not-yet-archived order of the queryset, in batches; one event per order."""
-    now = timezone.now()
+    return _bulk_set_archived(queryset.filter(archived_at__isnull=True), archive=True, actor=actor,
+                              batch_size=batch_size)
+
+
+def orders_restore_matching(*, queryset: QuerySet[Order], actor: User | None, batch_size: int = BULK_BATCH) -> int:
+    """Restore every archived order of the queryset, in batches; one event per order."""
+    return _bulk_set_archived(queryset.filter(archived_at__isnull=False), archive=False,
+                              actor=actor, batch_size=batch_size)
+
+
+def _bulk_set_archived(queryset: QuerySet[Order], *, archive: bool, actor: User | None, batch_size: int) -> int:
+    """Each batch is its own transaction and re-checks the state under the update, so an order
+    archived or restored meanwhile by someone else is neither counted nor given a second event."""
+    assert 1 <= batch_size <= BULK_BATCH
+    event_type = EventType.ARCHIVED if archive else EventType.RESTORED
+    actor_or_none = actor if actor and actor.pk else None
     total = 0
-    ids = list(queryset.filter(archived_at__isnull=True).order_by().values_list("id", flat=True))
+    ids = list(queryset.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
         with transaction.atomic():
-            changed = Order.objects.filter(id__in=chunk, archived_at__isnull=True).update(archived_at=now,
-                                                                                          updated_at=now)
+            now = timezone.now()
+            matching = Order.objects.select_for_update().filter(id__in=chunk, archived_at__isnull=archive).order_by("id")
+            changed_ids = list(matching.values_list("id", flat=True))
+            Order.objects.filter(id__in=changed_ids).update(archived_at=now if archive else None, updated_at=now)
             OrderEvent.objects.bulk_create([
-                OrderEvent(order_id=oid, type=EventType.ARCHIVED, actor=actor if actor and actor.pk else None,
-                           data={"bulk": True}) for oid in chunk])
-            total += changed
+                OrderEvent(order_id=oid, type=event_type, actor=actor_or_none, data={"bulk": True})
+                for oid in changed_ids])
+            total += len(changed_ids)
     return total

@@ -13,6 +13,7 @@ def comment_add(*, order_id: int, comment: str, customer_notified: bool = False,
     """Comments are allowed at any status and never change it."""
     with transaction.atomic():
         order = order_lock(order_id)
+        order.save(update_fields=["updated_at"])  # a comment is a change: incremental sync must see it
         note = OrderComment.objects.create(order=order, comment=comment, customer_notified=customer_notified,
                                            author=actor if actor and actor.pk else None,
                                            author_name=(actor.get_full_name() if actor and actor.pk else ""))

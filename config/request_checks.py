@@ -1,0 +1,145 @@
+"""Strict requests under /api/admin/ (SPEC §1, §5): a typo never widens what a request does.
+
+Each operation accepts exactly the query parameters its OpenAPI entry lists. The allow-list is
+read from the generated schema itself (once per process), so the documentation and the check
+cannot drift apart: adding a filter to a view documents it and accepts it in one step.
+
+- an unknown query parameter → 400 ``unknown_parameter`` naming it in ``errors[].field``;
+- a parameter given twice → 400 ``validation_error``;
+- a parameter the schema types as boolean takes exactly ``true`` or ``false``; one typed as an
+  integer takes a whole number (the views check ranges and meaning);
+- a non-empty body is parsed before the view runs, whatever the view reads, so a body that is
+  not JSON is a 400 ``parse_error`` and nothing runs (``{bad json`` on cancel used to cancel).
+
+``RequestChecks`` is installed as the last permission class: DRF runs permission classes after
+authentication (401) and the permission checks (403) and before the view, which is the order
+SPEC §5 gives for refusals.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import BasePermission
+
+from config.errors import InvalidInput
+
+_lock = threading.Lock()
+_operations: dict[tuple[str, str], dict[str, dict[str, Any]]] | None = None
+_ROUTE_PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+
+
+def _schema_path(route: str) -> str:
+    """``api/admin/orders/<id:order_id>`` → ``/api/admin/orders/{order_id}`` (pk shows as id)."""
+    def name(match: re.Match) -> str:
+        value = match.group(1)
+        return "{id}" if value == "pk" else "{" + value + "}"
+
+    return "/" + _ROUTE_PARAM.sub(name, route)
+
+
+def operations() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    """(path, METHOD) → {query parameter name: its schema} for every documented operation."""
+    global _operations
+    if _operations is None:
+        with _lock:
+            if _operations is None:
+                from drf_spectacular.generators import SchemaGenerator
+
+                schema = SchemaGenerator().get_schema(request=None, public=True)
+                table: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+                for path, ops in schema["paths"].items():
+                    for method, op in ops.items():
+                        table[(path, method.upper())] = {
+                            p["name"]: p.get("schema", {}) for p in op.get("parameters", []) if p.get("in") == "query"}
+                _operations = table
+    return _operations
+
+
+def allowed_query_params(request) -> dict[str, dict[str, Any]] | None:
+    match = getattr(request._request, "resolver_match", None) if hasattr(request, "_request") else None
+    if match is None or not match.route:
+        return None
+    path = _schema_path(match.route)
+    method = "GET" if request.method == "HEAD" else request.method
+    table = operations()
+    if (path, method) in table:
+        return table[(path, method)]
+    if any(p == path for p, _ in table):
+        return {}  # a method the schema does not document (OPTIONS): no parameters
+    return None  # not an API operation (the schema views themselves)
+
+
+def _check_value(name: str, value: str, schema: dict[str, Any]) -> None:
+    kind = schema.get("type")
+    if kind == "boolean" and value not in ("true", "false"):
+        raise InvalidInput(f"{name} must be true or false, not {value!r}.", field=name)
+    if kind == "integer" and not re.fullmatch(r"-?[0-9]{1,19}", value):
+        raise InvalidInput(f"{name} must be a whole number, not {value!r}.", field=name)
+    if "enum" in schema and value not in [str(v) for v in schema["enum"]]:
+        raise InvalidInput(f"{name} must be one of {', '.join(str(v) for v in schema['enum'])}.", field=name)
+
+
+def check_query(request) -> None:
+    allowed = allowed_query_params(request)
+    if allowed is None:
+        return
+    unknown = [name for name in request.query_params if name not in allowed]
+    if unknown:
+        errors = [{"field": name, "code": "unknown_parameter", "message": f"Unknown query parameter {name!r}."}
+                  for name in unknown]
+        accepted = ", ".join(sorted(allowed)) or "none"
+        raise InvalidInput(f"Unknown query parameter {unknown[0]!r}; this operation accepts: {accepted}.",
+                           code="unknown_parameter", errors=errors)
+    for name, values in request.query_params.lists():
+        if len(values) > 1:
+            raise InvalidInput(f"Query parameter {name!r} is given {len(values)} times; give it once.", field=name)
+        _check_value(name, values[0], allowed[name])
+
+
+def has_body(request) -> bool:
+    meta = request._request.META
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return length > 0 or "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+
+
+def check_body(request) -> None:
+    """Parse a non-empty body now (ParseError → 400 ``parse_error``, 415 for a type no parser takes).
+
+    A body sent without a Content-Type (or as application/octet-stream, what clients send when
+    nobody said) is read as JSON, the only format the API speaks.
+    """
+    if not has_body(request):
+        return
+    meta = request._request.META
+    if (meta.get("CONTENT_TYPE") or meta.get("HTTP_CONTENT_TYPE") or "application/octet-stream") \
+            .split(";")[0].strip().lower() == "application/octet-stream":
+        meta["CONTENT_TYPE"] = "application/json"
+    request.data  # noqa: B018 - parsing now is the point
+
+
+class RequestChecks(BasePermission):
+    """Not a permission: the strict query and body checks, run right after the permission checks."""
+
+    def has_permission(self, request, view) -> bool:
+        check_query(request)
+        check_body(request)
+        return True
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """`?format=` naming no renderer of the view is a 406 `not_acceptable` (DRF answers 404, which
+    reads as "no such order" to a client)."""
+
+    def filter_renderers(self, renderers, format):
+        renderers = [r for r in renderers if r.format == format]
+        if not renderers:
+            raise NotAcceptable(f"Unknown format {format!r}.")
+        return renderers

@@ -1,0 +1,29 @@
+"""Request serializers that refuse what they do not know.
+
+On the actions that write an order (SPEC §1) an unknown body field is a 400
+``validation_error`` whose ``errors[].code`` is ``unknown_field``: a misspelt ``itmes`` on an
+invoice must never read as "no items given, invoice everything left". Nested serializers that
+inherit it check their own level (``items.0.quantiy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+
+class StrictSerializer(serializers.Serializer):
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = [key for key in data if key not in self.fields or self.fields[key].read_only]
+            if unknown:
+                known = ", ".join(name for name, f in self.fields.items() if not f.read_only) or "none"
+                raise serializers.ValidationError({
+                    str(key): [ErrorDetail(f"Unknown field {key!r}; this body takes: {known}.", code="unknown_field")]
+                    for key in unknown})
+        return super().to_internal_value(data)
+
+
+__all__ = ["StrictSerializer"]
