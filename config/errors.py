@@ -146,12 +146,13 @@ def api_not_found(request, exception=None):  # noqa: ARG001 - Django handler sig
 
 def api_bad_request(request, exception=None):
     """400 handler (a request Django refuses before any view: body over DATA_UPLOAD_MAX_MEMORY_SIZE,
-    too many fields, a disallowed host): JSON under /api/, Django's page elsewhere."""
+    too many fields, a disallowed host): JSON under /api/, Django's page elsewhere. A body over the
+    limit is 413 (SPEC §1), the rest 400."""
     if request.path.startswith("/api/"):
         from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 
         if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
-            return JsonResponse(error_body("request_too_large", "The request body is too large."), status=400)
+            return JsonResponse(error_body("request_too_large", "The request body is too large."), status=413)
         return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
     from django.views.defaults import bad_request
 

@@ -76,10 +76,10 @@ def test_json_nested_too_deeply_is_parse_error(api, cart):
     assert_cart_unchanged(api, cart.id, before)
 
 
-def test_body_over_the_size_limit_is_400_json(api, cart, settings):
+def test_body_over_the_size_limit_is_413_json(api, cart, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
     body = json.dumps({"sku": "A" * 20_000, "name": "N", "price": "1.00"})
-    error(api.generic("POST", "/api/admin/products", body, content_type="application/json"), 400,
+    error(api.generic("POST", "/api/admin/products", body, content_type="application/json"), 413,
           "request_too_large")
     assert Product.objects.count() == 1  # the cart's product only
 
