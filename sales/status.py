@@ -13,6 +13,7 @@ class ItemQuantities(Protocol):
     qty_invoiced: int
     qty_shipped: int
     qty_refunded: int
+    qty_returned: int
     qty_canceled: int
     is_shippable: bool
 
@@ -25,9 +26,10 @@ def qty_to_invoice(i: ItemQuantities) -> int:
 
 
 def qty_to_ship(i: ItemQuantities) -> int:
+    """Units still to send: a refunded unit that was never sent (refunded − returned) is not."""
     if not i.is_shippable:
         return 0
-    return max(0, i.qty_ordered - i.qty_shipped - i.qty_refunded - i.qty_canceled)
+    return max(0, i.qty_ordered - i.qty_shipped - (i.qty_refunded - i.qty_returned) - i.qty_canceled)
 
 
 def qty_to_refund(i: ItemQuantities) -> int:
@@ -36,6 +38,20 @@ def qty_to_refund(i: ItemQuantities) -> int:
 
 def qty_to_cancel(i: ItemQuantities) -> int:
     return min(qty_to_invoice(i), qty_to_ship(i)) if i.is_shippable else qty_to_invoice(i)
+
+
+def refund_units(i: ItemQuantities, n: int) -> tuple[int, int]:
+    """Which units refunding ``n`` takes (SPEC §5): ``(unsent, returned)``.
+
+    First those paid but not sent — invoiced beyond what shipped, less the unsent ones already
+    refunded — whose reservation is released; the rest had been shipped (a return: qty_returned
+    grows, and qty_to_ship does not move, so a unit neither invoiced nor shipped stays to ship).
+    Counting every refunded unit as unsent would strand such a unit. A line that does not ship
+    has no shipped units, so all of ``n`` is unsent.
+    """
+    paid_unsent = i.qty_invoiced - min(i.qty_invoiced, i.qty_shipped) - (i.qty_refunded - i.qty_returned)
+    unsent = min(n, max(0, paid_unsent))
+    return unsent, n - unsent
 
 
 @dataclass(frozen=True)
@@ -69,21 +85,21 @@ def status_compute(items: Iterable[ItemQuantities], *, current: int, gateway_pay
 
 
 def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payment: bool,
-                  refundable_amount: Decimal | None = None) -> Flags:
+                  refundable_amount: Decimal) -> Flags:
     """What the order allows now (the `can` object and the admin buttons).
 
-    A refund needs units left to refund, or — when the caller passes ``refundable_amount``
-    (total_invoiced − total_refunded) — money left: the shipping invoiced or an adjustment can be
-    refunded after every invoiced unit has been (SPEC §5 refund limits), as Magento's
-    canCreditmemo allows. Without it only units count (the older, narrower answer).
+    A refund follows money, not units: ``refundable_amount`` is total_invoiced − total_refunded.
+    While it is above 0 some refund is accepted (at least an adjustment of it, or the shipping
+    invoiced once every unit is refunded, as Magento's canCreditmemo allows); at 0 none is, even
+    with units left to refund (all refunded through adjustments, or invoiced at 0.00), since a
+    refund must come to more than 0.00 and no more than that amount (SPEC §5).
     """
     items = list(items)
     blocked = status in (CANCELED, CLOSED, FRAUD)
-    money_left = refundable_amount is not None and refundable_amount > 0
     return Flags(
         invoice=not blocked and not gateway_payment and any(qty_to_invoice(i) > 0 for i in items),
         ship=not blocked and any(qty_to_ship(i) > 0 for i in items),
-        refund=not blocked and (money_left or any(qty_to_refund(i) > 0 for i in items)),
+        refund=not blocked and refundable_amount > 0,
         cancel=not blocked and any(qty_to_cancel(i) > 0 for i in items),
     )
 

@@ -28,8 +28,8 @@ class OrderItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderItem
         fields = ["id", "product_id", "sku", "name", "type", "is_shippable", "qty_ordered", "qty_invoiced",
-                  "qty_shipped", "qty_refunded", "qty_canceled", "qty_to_invoice", "qty_to_ship", "qty_to_refund",
-                  "qty_to_cancel", "price", "subtotal", "tax_percent", "tax_amount", "discount_amount", "total"]
+                  "qty_shipped", "qty_refunded", "qty_returned", "qty_canceled", "qty_to_invoice", "qty_to_ship",
+                  "qty_to_refund", "qty_to_cancel", "price", "subtotal", "tax_percent", "tax_amount", "discount_amount", "total"]
 
 
 class CanSerializer(serializers.Serializer):

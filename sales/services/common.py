@@ -77,6 +77,20 @@ def amounts_for_billing(item: OrderItem, qty: int) -> tuple[Decimal, Decimal, De
             share(item.discount_amount, qty, item.qty_ordered))
 
 
+def amounts_for_shipment(item: OrderItem, qty: int,
+                         shipped: tuple[Decimal, Decimal, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+    """Subtotal, tax, discount of ``qty`` units shipped (SPEC §1): pro rata by qty_ordered, except
+    the shipment after which qty_shipped + qty_canceled = qty_ordered takes what is left, so a
+    line's shipments (with its canceled share) add up to it. ``shipped`` is what the line's earlier
+    shipments took; only that last shipment reads it."""
+    if item.qty_shipped + item.qty_canceled + qty == item.qty_ordered:
+        return (item.subtotal - shipped[0] - item.subtotal_canceled,
+                item.tax_amount - shipped[1] - item.tax_canceled,
+                item.discount_amount - shipped[2] - item.discount_canceled)
+    return (share(item.subtotal, qty, item.qty_ordered), share(item.tax_amount, qty, item.qty_ordered),
+            share(item.discount_amount, qty, item.qty_ordered))
+
+
 def amounts_for_refund(item: OrderItem, qty: int) -> tuple[Decimal, Decimal, Decimal]:
     """Subtotal, tax, discount of ``qty`` units refunded: pro rata, never more than was invoiced
     on the line; the refund that takes the line's last invoiced units takes what is left."""

@@ -62,7 +62,7 @@ from catalog.errors import CurrencyNotSupported, InsufficientStock, InventorySou
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxRate
 from catalog.services.stock import lock_products, on_hand_map, stock_reserve, stock_take
 from config.errors import Conflict, DomainError, InvalidInput, _flatten
-from config.money import ZERO, q2, share, split_pro_rata
+from config.money import ZERO, q2, split_pro_rata
 from customers.errors import CustomerNotFound
 from customers.models import ADDRESS_FIELDS, Customer
 from customers.services.customers import customer_get_or_create_by_email
@@ -81,7 +81,7 @@ from sales.models import (
     Shipment,
     ShipmentItem,
 )
-from sales.services.common import LineQty, event_record, order_refresh_state
+from sales.services.common import LineQty, amounts_for_shipment, event_record, order_refresh_state
 from sales.services.emails import email_after_commit
 from sales.services.invoicing import invoice_apply, invoice_plan
 from sales.services.numbering import number_next, numbers_reserve
@@ -488,12 +488,13 @@ def _payments_plan(data: dict, lookups: ImportLookups) -> list[dict[str, Any]]:
             if method is None:
                 raise PaymentMethodNotFound(f"No payment method with id {p['method_id']}.",
                                             field=f"payments.{n}.method_id")
-            code, title = method.code, method.title
+            code, title, known_method = method.code, method.title, True
         else:
             known = lookups.payment_methods_by_code.get(p["driver"])
             code, title = (known.code, known.title) if known else (p["driver"], p["driver"])
-        out.append({"method": code, "title": title, "amount": _check_money(q2(p["amount"] / HUNDRED),
-                                                                           f"payments.{n}.amount"),
+            known_method = known is not None
+        out.append({"method": code, "title": title, "known": known_method,
+                    "amount": _check_money(q2(p["amount"] / HUNDRED), f"payments.{n}.amount"),
                     "state": p.get("state") or CAPTURED, "reference": p.get("reference") or str(uuid.uuid4())})
     return out
 
@@ -667,7 +668,9 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
     captured_total = sum((p["amount"] for p in captured), ZERO)
     invoice = bool(captured) and captured_total >= grand_total
     main_payment = captured[0] if captured else (payments[0] if payments else None)
-    payment_code = main_payment["method"] if main_payment else ""
+    # The order's payment method is one of ours or none: an unknown driver stays on its payment
+    # record (SPEC §7.2) and as the title, never as a code that lists, filters and exports trust.
+    payment_code = main_payment["method"] if main_payment and main_payment["known"] else ""
     extra: dict[str, Any] = {}
     if data.get("ip"):
         extra["ip"] = data["ip"]
@@ -1048,8 +1051,9 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
         items = [SimpleNamespace(**(item_defaults | i.fields())) for i in plan.items]
         if plan.invoice:
             invoices.append((n, _invoice_in_memory(order, items)))
+        shipped: dict[int, tuple[Decimal, Decimal, Decimal]] = {}
         for s in plan.shipments:
-            shipments.append((n, s, _shipment_in_memory(items, s)))
+            shipments.append((n, s, _shipment_in_memory(items, s, shipped)))
         order_refresh_state(order, items)  # type: ignore[arg-type]
         order.status = plan.status
         orders.append(order)
@@ -1169,15 +1173,19 @@ def _invoice_in_memory(order: SimpleNamespace, items: list[SimpleNamespace]) -> 
     return lines
 
 
-def _shipment_in_memory(items: list[SimpleNamespace], s: ShipmentPlanned) -> list[tuple]:
-    """What shipment_plan + shipment_apply do: each line's amounts pro rata to the units shipped."""
+def _shipment_in_memory(items: list[SimpleNamespace], s: ShipmentPlanned,
+                        shipped: dict[int, tuple[Decimal, Decimal, Decimal]]) -> list[tuple]:
+    """What shipment_plan + shipment_apply do: each line's amounts pro rata to the units shipped, the
+    shipment completing a line taking what is left. ``shipped`` (item position → amounts the
+    order's earlier shipments took) is kept apart: the item namespaces are written as rows."""
     lines = []
     for pos, qty in s.lines or ():
         item = items[pos]
-        ordered = item.qty_ordered
-        lines.append((item, qty, share(item.subtotal, qty, ordered), share(item.tax_amount, qty, ordered),
-                      share(item.discount_amount, qty, ordered)))
+        sub, tax, disc = amounts_for_shipment(item, qty, shipped.get(pos, (ZERO, ZERO, ZERO)))  # type: ignore[arg-type]
+        lines.append((item, qty, sub, tax, disc))
         item.qty_shipped += qty
+        before = shipped.get(pos, (ZERO, ZERO, ZERO))
+        shipped[pos] = (before[0] + sub, before[1] + tax, before[2] + disc)
     return lines
 
 

@@ -13,6 +13,7 @@ from accounts.models import User
 from catalog.services.stock import lock_products, stock_release, stock_return
 from config.errors import InvalidInput
 from config.money import ZERO, q2
+from sales import status as rules
 from sales.errors import OrderNotRefundable, RefundEmpty, RefundExceedsRefundable
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderItem, OrderStatus, Refund, RefundItem, ShipmentItem
@@ -51,6 +52,9 @@ class RefundPlan:
     adjustment_refund: Decimal
     adjustment_fee: Decimal
     return_to_stock: bool
+    # order_item_id → units of the line's refund that had been shipped (SPEC §5 "which units a
+    # refund takes"); the line's other units were never sent.
+    returned: dict[int, int] = field(default_factory=dict)
 
     @property
     def totals(self) -> dict[str, Decimal]:
@@ -69,10 +73,16 @@ def refund_plan(order: Order, items: Sequence[OrderItem], request: RefundRequest
             raise InvalidInput(f"{name} must be 0.00 or more, not {getattr(request, name)}.", field=name)
     if order.status in _BLOCKED:
         raise OrderNotRefundable(f"Order #{order.number} cannot be refunded: {_BLOCKED[order.status]}.")
-    if order.total_invoiced <= ZERO and not any(i.qty_invoiced for i in items):
+    # Money, not units, decides (as can.refund does): a refund must come to more than 0.00 and no
+    # more than what is invoiced and not refunded, so with nothing of that left none is possible.
+    if not any(i.qty_invoiced for i in items) and order.total_invoiced <= ZERO:
         raise OrderNotRefundable(f"Order #{order.number} has not been invoiced: only billed money can be refunded.")
-    if order.total_invoiced - order.total_refunded <= ZERO and not any(i.qty_to_refund for i in items):
-        raise OrderNotRefundable(f"Order #{order.number} has nothing left to refund.")
+    if order.total_invoiced <= ZERO:
+        raise OrderNotRefundable(f"Order #{order.number} was invoiced at {order.total_invoiced}: there is no money "
+                                 f"to refund.")
+    if order.total_invoiced - order.total_refunded <= ZERO:
+        raise OrderNotRefundable(f"Order #{order.number} has nothing left to refund: all {order.total_invoiced} "
+                                 f"invoiced has been refunded.")
     by_id = {i.id: i for i in items}
     for n, (item_id, qty) in enumerate(wanted.items()):
         item = by_id[item_id]
@@ -86,8 +96,10 @@ def refund_plan(order: Order, items: Sequence[OrderItem], request: RefundRequest
         raise RefundExceedsRefundable(f"Shipping refund {shipping} exceeds the shipping invoiced and not yet "
                                       f"refunded ({shipping_left}).", field="shipping_amount")
     lines = [line_amounts(by_id[iid], q, amounts_for_refund(by_id[iid], q)) for iid, q in wanted.items() if q > 0]
+    returned = {iid: rules.refund_units(by_id[iid], q)[1] for iid, q in wanted.items() if q > 0}
     plan = RefundPlan(lines=lines, shipping_amount=shipping, adjustment_refund=q2(request.adjustment_refund),
-                      adjustment_fee=q2(request.adjustment_fee), return_to_stock=request.return_to_stock)
+                      adjustment_fee=q2(request.adjustment_fee), return_to_stock=request.return_to_stock,
+                      returned={iid: q for iid, q in returned.items() if q})
     grand = plan.totals["grand_total"]
     if grand <= ZERO:
         raise RefundEmpty(f"The refund comes to {grand}: it must be greater than 0.00 (give items, shipping or an "
@@ -117,13 +129,15 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
     shipped_parts: dict[int, int] = {}
     for line in plan.lines:
         item = by_id[line.order_item_id]
-        unshipped = min(line.quantity, item.qty_to_ship)  # refunds take unshipped units first
-        if item.is_stocked and item.product_id:
-            if unshipped:
-                release[item.product_id] = release.get(item.product_id, 0) + unshipped
-            if line.quantity - unshipped:
-                shipped_parts[item.id] = line.quantity - unshipped
+        returned = plan.returned.get(item.id, 0)
+        unsent = line.quantity - returned
+        if item.is_stocked and item.product_id and item.is_shippable:
+            if unsent:  # no longer to ship: its reservation goes (qty_to_ship falls by as much)
+                release[item.product_id] = release.get(item.product_id, 0) + unsent
+            if returned:
+                shipped_parts[item.id] = returned
         item.qty_refunded += line.quantity
+        item.qty_returned += returned
         item.subtotal_refunded += line.subtotal
         item.tax_refunded += line.tax_amount
         item.discount_refunded += line.discount_amount
@@ -142,7 +156,8 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
             stock_return(source_id=source_id, quantities=quantities)
     if plan.lines:
         OrderItem.objects.bulk_update([by_id[x.order_item_id] for x in plan.lines],
-                                      ["qty_refunded", "subtotal_refunded", "tax_refunded", "discount_refunded"])
+                                      ["qty_refunded", "qty_returned", "subtotal_refunded", "tax_refunded",
+                                       "discount_refunded"])
     totals = plan.totals
     refund = Refund.objects.create(order=order, number=number_next("refund"), created_by=actor,
                                    return_to_stock=plan.return_to_stock, **totals)

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 
 from accounts.models import User
 from catalog.errors import InventorySourceNotFound
 from catalog.models import InventorySource
 from catalog.services.stock import lock_products, stock_take
-from config.money import share
+from config.money import ZERO
 from sales.errors import ItemNotShippable, OrderNotShippable, QuantityExceedsRemaining
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderItem, OrderStatus, Shipment, ShipmentItem
-from sales.services.common import LineAmounts, LineQty, event_record, line_amounts, lines_data, lines_resolve, order_refresh_state
+from sales.services.common import (
+    LineAmounts,
+    LineQty,
+    amounts_for_shipment,
+    event_record,
+    line_amounts,
+    lines_data,
+    lines_resolve,
+    order_refresh_state,
+)
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 
@@ -46,6 +57,17 @@ def _source(inventory_source_id: int | None) -> InventorySource:
     return source
 
 
+def shipped_amounts(item_ids: list[int]) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+    """order_item_id → (subtotal, tax, discount) its shipments took so far, one query. Read under
+    the order lock, so no other shipment of these lines can land in between."""
+    if not item_ids:
+        return {}
+    rows = (ShipmentItem.objects.filter(order_item_id__in=item_ids).values("order_item_id")
+            .annotate(subtotal=Sum("subtotal"), tax=Sum("tax_amount"), discount=Sum("discount_amount"))
+            .values_list("order_item_id", "subtotal", "tax", "discount"))
+    return {item_id: (subtotal, tax, discount) for item_id, subtotal, tax, discount in rows}
+
+
 def shipment_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] | None,
                   inventory_source_id: int | None) -> ShipmentPlan:
     source = _source(inventory_source_id)
@@ -68,14 +90,17 @@ def shipment_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty]
             raise QuantityExceedsRemaining(
                 f"{item.name} ({item.sku or 'custom'}): {qty} to ship but only {item.qty_to_ship} left to ship.",
                 field=f"items.{n}.quantity")
+    # Only a shipment completing a line that earlier shipments began needs what they took of it.
+    completing = [iid for iid, qty in wanted.items() if qty > 0 and by_id[iid].qty_shipped
+                  and by_id[iid].qty_shipped + by_id[iid].qty_canceled + qty == by_id[iid].qty_ordered]
+    shipped = shipped_amounts(completing)
     plan_lines = []
     for item_id, qty in wanted.items():
         if qty <= 0:
             continue
         item = by_id[item_id]
-        plan_lines.append(line_amounts(item, qty, (share(item.subtotal, qty, item.qty_ordered),
-                                                   share(item.tax_amount, qty, item.qty_ordered),
-                                                   share(item.discount_amount, qty, item.qty_ordered))))
+        plan_lines.append(line_amounts(item, qty, amounts_for_shipment(item, qty,
+                                                                       shipped.get(item_id, (ZERO, ZERO, ZERO)))))
     if not plan_lines:
         raise OrderNotShippable("Nothing to ship: every quantity given is 0.")
     return ShipmentPlan(source=source, lines=plan_lines)

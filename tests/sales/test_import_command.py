@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Product, ProductInventory
 from sales.api.importing import FastDocumentValidator, OrderImportSerializer
 from sales.management.commands import import_orders
-from sales.models import Order, Sequence
+from sales.models import Order, Sequence, ShipmentItem
 from sales.services.importing import order_import
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory, TaxCategoryFactory, TaxRateFactory, default_source
@@ -343,6 +343,10 @@ def test_bulk_path_writes_exactly_what_the_api_service_writes(tmp_path, catalog,
     # The documents really exercised invoices, shipments and stock.
     first = Order.objects.get(reference="EQ0-BULK")
     assert first.invoices.count() == 1 and first.shipments.count() == 2 and first.status_code == "processing"
+    simple = first.items.get(sku="EQ-SIMPLE")  # shipped 1 + 1: the second shipment took what was left (SPEC §1)
+    shipped = list(ShipmentItem.objects.filter(order_item=simple).order_by("id"))
+    assert [x.quantity for x in shipped] == [1, 1]
+    assert sum(x.total for x in shipped) == simple.total and sum(x.tax_amount for x in shipped) == simple.tax_amount
     assert Order.objects.get(reference="EQ1-BULK").status_code == "fraud"
     assert ProductInventory.objects.get(product=catalog["simple"], source=default_source()).qty < 100
 

@@ -202,6 +202,34 @@ def test_lists_of_comments_and_history_do_not_grow(warm, api):
         assert len(a.captured_queries) == len(b.captured_queries), url
 
 
+def test_shipment_completing_lines_takes_the_same_queries_for_1_and_30_lines(warm, django_assert_num_queries):
+    """The shipment that completes a line takes what earlier shipments left of it (SPEC §1): it reads
+    their amounts in one query for every line, and a return of shipped units changes nothing to that."""
+    def run(lines: int, expected: int | None = None) -> int:
+        order = big_order(lines)
+        items = items_of(order)
+        invoice_create(order_id=order.id, items=[LineQty(i.id, 2) for i in items], actor=None)
+        shipment_create(order_id=order.id, inventory_source_id=default_source().id,
+                        items=[LineQty(i.id, 2) for i in items], actor=None)
+        refund_create(order_id=order.id, request=RefundRequest(items=[LineQty(i.id, 1) for i in items],
+                                                               return_to_stock=True), actor=None)  # returns
+        ship_rest = lambda: shipment_create(order_id=order.id, inventory_source_id=default_source().id,  # noqa: E731
+                                            items=None, actor=None)
+        if expected is None:
+            n = count(ship_rest)
+        else:
+            with django_assert_num_queries(expected):
+                ship_rest()
+            n = expected
+        assert all(i.qty_shipped == i.qty_ordered and i.qty_returned == 1 for i in items_of(order))
+        return n
+
+    one = run(1)
+    assert run(30, expected=one) == one
+    MEASURED.setdefault("shipment (completing)", {})[1] = one
+    MEASURED["shipment (completing)"][30] = one
+
+
 def test_report():
     """Prints what the tests above measured (run with -s to see it)."""
     for name, counts in MEASURED.items():

@@ -234,7 +234,24 @@ def test_unshipped_units_release_their_reservation():
     item = items_of(order)[0]
     refund_lines(order, (item.id, 2), return_to_stock=True)
     assert reserved(p) == 1 and on_hand(p) == 5  # nothing was on its way back: no stock returned
-    assert items_of(order)[0].qty_to_ship == 1
+    assert items_of(order)[0].qty_to_ship == 1 and items_of(order)[0].qty_returned == 0
+
+
+def test_shipped_unit_beside_an_uninvoiced_one_is_a_return(api):
+    """SPEC §5's example (more in test_returns.py): 2 ordered, 1 invoiced, 1 shipped; refunding 1 with
+    return_to_stock puts the shipped unit back and leaves the other to invoice, ship or cancel."""
+    p = product(stock=5)
+    order = order_with((p, 2))
+    item = items_of(order)[0]
+    invoice_create(order_id=order.id, items=[LineQty(item.id, 1)], actor=None)
+    ship(order, None, (item.id, 1))
+    r = post(api, order.id, {"items": lines((item.id, 1)), "return_to_stock": True})
+    assert r.status_code == 201, r.json()
+    assert (on_hand(p), reserved(p)) == (5, 1)
+    d = api.get(f"/api/admin/orders/{order.id}").json()
+    assert {k: d["items"][0][k] for k in ("qty_returned", "qty_to_ship", "qty_to_invoice", "qty_to_cancel")} == \
+        {"qty_returned": 1, "qty_to_ship": 1, "qty_to_invoice": 1, "qty_to_cancel": 1}
+    assert d["can"] == {**d["can"], "invoice": True, "ship": True, "cancel": True, "refund": True}
 
 
 def test_shipped_units_stay_out_of_stock_without_return_to_stock():
@@ -244,6 +261,7 @@ def test_shipped_units_stay_out_of_stock_without_return_to_stock():
     item = items_of(order)[0]
     refund_lines(order, (item.id, 2))
     assert on_hand(p) == 3 and reserved(p) == 0
+    assert items_of(order)[0].qty_returned == 2  # both had been shipped: returns, kept out of stock
 
 
 def test_shipped_units_return_to_the_latest_shipments_source():
@@ -257,7 +275,7 @@ def test_shipped_units_return_to_the_latest_shipments_source():
     assert (on_hand(p), on_hand(p, east)) == (4, 3)
     refund_lines(order, (item.id, 3), return_to_stock=True)
     assert (on_hand(p), on_hand(p, east)) == (4, 6)
-    assert reserved(p) == 0
+    assert reserved(p) == 0 and items_of(order)[0].qty_returned == 3
 
 
 def test_refund_takes_unshipped_units_first():
@@ -271,8 +289,10 @@ def test_refund_takes_unshipped_units_first():
     assert reserved(p) == 2
     refund_lines(order, (item.id, 2), return_to_stock=True)
     assert reserved(p) == 0 and on_hand(p, east) == 4 and on_hand(p) == 5
+    assert items_of(order)[0].qty_returned == 0
     refund_lines(order, (item.id, 1), return_to_stock=True)
     assert on_hand(p, east) == 5 and on_hand(p) == 5
+    assert items_of(order)[0].qty_returned == 1
     assert reload(order).status == OrderStatus.CLOSED
 
 

@@ -133,6 +133,15 @@ def check_every_order(stock_before, output, *, count: int):
             assert 0 <= i.qty_invoiced + i.qty_canceled <= i.qty_ordered
             assert 0 <= i.qty_shipped + i.qty_canceled <= i.qty_ordered
             assert 0 <= i.qty_refunded <= i.qty_invoiced
+            # returns (SPEC §5): refunded units that had been shipped, taken after paid-but-unsent ones
+            assert 0 <= i.qty_returned <= min(i.qty_shipped, i.qty_refunded)
+            assert i.qty_shipped + (i.qty_refunded - i.qty_returned) + i.qty_canceled <= i.qty_ordered
+            if i.qty_shipped == i.qty_ordered:  # nothing was unsent: every refunded unit is a return
+                assert i.qty_returned == i.qty_refunded
+                assert (sum((x.subtotal for x in ship_items[i.id]), ZERO),  # and the shipments add up to the line
+                        sum((x.tax_amount for x in ship_items[i.id]), ZERO),
+                        sum((x.discount_amount for x in ship_items[i.id]), ZERO)) == \
+                    (i.subtotal, i.tax_amount, i.discount_amount), i.id
             assert i.qty_invoiced == sum(x.quantity for x in inv_items[i.id])
             assert i.qty_shipped == sum(x.quantity for x in ship_items[i.id])
             assert i.qty_refunded == sum(x.quantity for x in ref_items[i.id])
@@ -199,6 +208,8 @@ def check_every_order(stock_before, output, *, count: int):
     assert any(srcs == {sources["default"], sources["downtown"]} for oid, srcs in by_order_sources.items()
                if oid in completed), "a completed order shipped from both sources"
     assert {o.fulfillment_type for o in orders} >= {"shipping", "pickup"}
+
+    assert any(i.qty_returned for lines in items.values() for i in lines), "some refund took shipped units"
 
     # stock: reservations = Σ qty_to_ship of stocked lines; on hand moved only by shipments and returns
     reserved = defaultdict(int)

@@ -127,6 +127,78 @@ def test_after_a_refund_of_unshipped_units_only_the_rest_ships():
     assert reload(order).status == OrderStatus.COMPLETED
 
 
+# ---------------------------------------------------------------- amounts (SPEC §1: the last shipment takes the rest)
+
+def _doc_line(doc) -> tuple[str, str, str, str]:
+    (x,) = doc["items"]
+    return x["subtotal"], x["discount_amount"], x["tax_amount"], x["total"]
+
+
+def test_shipments_of_a_line_add_up_to_it_with_an_odd_cent_discount(api):
+    """A fuzzer's case: 2 × 10.00 with a 0.99 discount shipped 1 + 1 was 9.50 + 9.50 against a 19.01
+    line; the second shipment completes the line and takes what is left."""
+    from tests.carts.factories import CouponFactory
+
+    order = order_with((product("10.00"), 2), coupon=CouponFactory(discount_type="fixed", value=D("0.99")).code)
+    (item,) = items_of(order)
+    assert (item.subtotal, item.discount_amount, item.total) == (D("20.00"), D("0.99"), D("19.01"))
+    body = {"inventory_source_id": default_source().id, "items": [{"order_item_id": item.id, "quantity": 1}]}
+    first, second = post(api, order.id, body).json(), post(api, order.id, body).json()
+    assert _doc_line(first) == ("10.00", "0.50", "0.00", "9.50")
+    assert _doc_line(second) == ("10.00", "0.49", "0.00", "9.51")
+    assert (first["grand_total"], second["grand_total"]) == ("9.50", "9.51")
+    assert D(first["grand_total"]) + D(second["grand_total"]) == item.total
+
+
+@pytest.mark.parametrize(("tax", "shares"), [
+    ("7.25", [("3.33", "0.50", "0.21", "3.04"), ("3.33", "0.50", "0.21", "3.04"), ("3.33", "0.50", "0.20", "3.03")]),
+    ("19", [("3.33", "0.50", "0.54", "3.37"), ("3.33", "0.50", "0.54", "3.37"), ("3.33", "0.50", "0.53", "3.36")]),
+])
+def test_tax_off_by_a_cent_either_way_is_taken_up_by_the_last_shipment(api, tax, shares):
+    """3 × 3.33 with a 15 % coupon: tax 0.62 (7.25 %) rounds each third up, 1.61 (19 %) too; the last of
+    three one-unit shipments takes what the others left, so the shipments add up to the line."""
+    order = order_with((product("3.33", tax=tax), 3), coupon_percent="15")
+    (item,) = items_of(order)
+    body = {"inventory_source_id": default_source().id, "items": [{"order_item_id": item.id, "quantity": 1}]}
+    docs = [post(api, order.id, body).json() for _ in range(3)]
+    assert [_doc_line(d) for d in docs] == shares
+    assert sum(D(d["grand_total"]) for d in docs) == item.total
+    assert sum(D(d["tax_total"]) for d in docs) == item.tax_amount
+
+
+def test_a_line_shipped_in_one_go_takes_it_whole_and_shares_round_down_too(api):
+    """0.07 × 3 with 19 % tax: tax 0.04; a third is 0.0133 → 0.01, so 1 + 1 + the rest is 0.01 + 0.01 + 0.02."""
+    order = order_with((product("0.07", tax="19"), 3), (product("0.07", tax="19"), 3))
+    ia, ib = items_of(order)
+    assert ia.tax_amount == D("0.04")
+    whole = post(api, order.id, {"inventory_source_id": default_source().id,
+                                 "items": [{"order_item_id": ib.id, "quantity": 3}]}).json()
+    assert _doc_line(whole) == ("0.21", "0.00", "0.04", "0.25")
+    body = {"inventory_source_id": default_source().id, "items": [{"order_item_id": ia.id, "quantity": 1}]}
+    taxes = [post(api, order.id, body).json()["tax_total"] for _ in range(3)]
+    assert taxes == ["0.01", "0.01", "0.02"]
+
+
+def test_the_shipment_after_a_cancel_takes_the_rest_less_the_canceled_share(api):
+    """3 × 3.33 (15 % coupon, 7.25 % tax): 2 invoiced, 1 canceled (its share), then shipped 1 + 1: the second
+    shipment completes the line (shipped + canceled = ordered) and the shipments plus the canceled share
+    equal the line."""
+    order = order_with((product("3.33", tax="7.25"), 3), coupon_percent="15")
+    (item,) = items_of(order)
+    from sales.services.invoicing import invoice_create
+
+    invoice_create(order_id=order.id, items=[LineQty(item.id, 2)], actor=None)
+    order_cancel(order_id=order.id, actor=None)
+    body = {"inventory_source_id": default_source().id, "items": [{"order_item_id": item.id, "quantity": 1}]}
+    docs = [post(api, order.id, body).json() for _ in range(2)]
+    (item,) = items_of(order)
+    assert item.qty_canceled == 1 and item.qty_shipped == 2
+    canceled = item.subtotal_canceled - item.discount_canceled + item.tax_canceled
+    assert sum(D(d["grand_total"]) for d in docs) + canceled == item.total
+    assert sum(D(d["subtotal"]) for d in docs) + item.subtotal_canceled == item.subtotal
+    assert reload(order).status == OrderStatus.COMPLETED
+
+
 def test_staff_with_the_permission_may_ship(staff_api):
     order = order_with((product(), 1))
     assert post(staff_api("sales.add_shipment"), order.id, {"inventory_source_id": default_source().id}

@@ -42,10 +42,19 @@ class Item:
     qty_refunded: int = 0
     qty_canceled: int = 0
     is_shippable: bool = True
+    qty_returned: int = 0
+
+
+def allowed(i: Item) -> bool:
+    """The database constraints (SPEC §5 'Always …', §11)."""
+    return (0 <= i.qty_invoiced + i.qty_canceled <= i.qty_ordered and i.qty_shipped + i.qty_canceled <= i.qty_ordered
+            and i.qty_refunded <= i.qty_invoiced and i.qty_returned <= min(i.qty_shipped, i.qty_refunded)
+            and i.qty_shipped + (i.qty_refunded - i.qty_returned) + i.qty_canceled <= i.qty_ordered
+            and (i.is_shippable or i.qty_shipped == 0))
 
 
 def item_states(max_qty: int) -> list[Item]:
-    """Every item the database constraints allow (SPEC §5 'Always …'), up to max_qty units."""
+    """Every item the database constraints allow, up to max_qty units."""
     out = []
     for n in range(1, max_qty + 1):
         for shippable in (True, False):
@@ -54,7 +63,10 @@ def item_states(max_qty: int) -> list[Item]:
                     continue
                 for shp in range(n - can + 1) if shippable else (0,):
                     for ref in range(inv + 1):
-                        out.append(Item(n, inv, shp, ref, can, shippable))
+                        for ret in range(min(shp, ref) + 1):
+                            item = Item(n, inv, shp, ref, can, shippable, ret)
+                            if allowed(item):
+                                out.append(item)
     return out
 
 
@@ -69,7 +81,8 @@ def to_invoice(i: Item) -> int:
 
 
 def to_ship(i: Item) -> int:
-    return max(0, i.qty_ordered - i.qty_shipped - i.qty_refunded - i.qty_canceled) if i.is_shippable else 0
+    unsent_refunded = i.qty_refunded - i.qty_returned
+    return max(0, i.qty_ordered - i.qty_shipped - unsent_refunded - i.qty_canceled) if i.is_shippable else 0
 
 
 def to_refund(i: Item) -> int:
@@ -94,24 +107,36 @@ def expected_status(items, current, gateway, captured) -> int:
     return 2 if gateway and not captured else 1  # 6.
 
 
-def expected_flags(items, status, gateway, money_left=False) -> rules.Flags:
+def expected_flags(items, status, gateway, money_left) -> rules.Flags:
     blocked = status in (5, 6, 7)
     return rules.Flags(
         invoice=not blocked and not gateway and any(to_invoice(i) > 0 for i in items),
         ship=not blocked and any(to_ship(i) > 0 for i in items),
-        refund=not blocked and (money_left or any(to_refund(i) > 0 for i in items)),
+        refund=not blocked and money_left,  # "when some amount is left to refund", units or not
         cancel=not blocked and any(to_cancel(i) > 0 for i in items),
     )
+
+
+def expected_refund_units(i: Item, n: int) -> tuple[int, int]:
+    """SPEC §5, "which units a refund takes": paid-but-unsent first, then shipped ones."""
+    u = min(n, max(0, i.qty_invoiced - min(i.qty_invoiced, i.qty_shipped) - (i.qty_refunded - i.qty_returned)))
+    return u, n - u
 
 
 # ---------------------------------------------------------------- exhaustive checks
 
 def test_state_space_is_what_we_think():
-    assert len(SINGLE) == 131 and len(PAIRS) == 46 ** 2
+    assert len(SINGLE) == len(set(SINGLE)) and len(PAIRS) == len(item_states(2)) ** 2
+    assert any(i.qty_returned for i in SINGLE) and Item(2, 1, 1, 1, 0, True, 1) in SINGLE
+    assert Item(2, 1, 1, 1, 0, True, 0) in SINGLE  # an unsent refund beside a shipped unit
+    assert Item(2, 2, 2, 1, 0, True, 0) not in SINGLE  # shipped 2 + 1 refunded unsent > 2 ordered
     for i in SINGLE:
         assert 0 <= i.qty_invoiced + i.qty_canceled <= i.qty_ordered
         assert i.qty_shipped + i.qty_canceled <= i.qty_ordered
         assert i.qty_refunded <= i.qty_invoiced
+        assert i.qty_returned <= min(i.qty_shipped, i.qty_refunded)
+        # the constraints keep qty_to_ship's max(0, …) from ever clipping
+        assert i.qty_ordered - i.qty_shipped - (i.qty_refunded - i.qty_returned) - i.qty_canceled >= 0
 
 
 def test_derived_quantities_exhaustively():
@@ -128,7 +153,8 @@ def test_model_properties_agree_with_the_pure_functions():
 
     for i in SINGLE:
         row = OrderItem(qty_ordered=i.qty_ordered, qty_invoiced=i.qty_invoiced, qty_shipped=i.qty_shipped,
-                        qty_refunded=i.qty_refunded, qty_canceled=i.qty_canceled, is_shippable=i.is_shippable)
+                        qty_refunded=i.qty_refunded, qty_returned=i.qty_returned, qty_canceled=i.qty_canceled,
+                        is_shippable=i.is_shippable)
         assert (row.qty_to_invoice, row.qty_to_ship, row.qty_to_refund, row.qty_to_cancel) == (
             to_invoice(i), to_ship(i), to_refund(i), to_cancel(i)), i
 
@@ -147,19 +173,54 @@ def test_status_compute_two_items_exhaustively(current):
         assert got == expected_status([a, b], current, gateway, captured), (a, b, current, gateway, captured)
 
 
-def test_flags_exhaustively():
+@pytest.mark.parametrize("refundable", [Decimal("0.00"), Decimal("0.01")])
+def test_flags_exhaustively(refundable):
     for (a, b), status, gateway in itertools.product(PAIRS, ALL_STATUSES, (False, True)):
-        assert rules.flags_compute([a, b], status=status, gateway_payment=gateway) == \
-            expected_flags([a, b], status, gateway), (a, b, status, gateway)
+        assert rules.flags_compute([a, b], status=status, gateway_payment=gateway, refundable_amount=refundable) \
+            == expected_flags([a, b], status, gateway, refundable > 0), (a, b, status, gateway)
 
 
-@pytest.mark.parametrize("refundable", [None, Decimal("0.00"), Decimal("0.01")])
-def test_refund_flag_counts_money_left_when_given(refundable):
-    """Shipping or an adjustment may still be refunded once every invoiced unit has been."""
-    money_left = refundable is not None and refundable > 0
-    for (a, b), status in itertools.product(PAIRS, ALL_STATUSES):
-        assert rules.flags_compute([a, b], status=status, gateway_payment=False, refundable_amount=refundable) == \
-            expected_flags([a, b], status, False, money_left), (a, b, status, refundable)
+@pytest.mark.parametrize("refundable", [Decimal("-0.01"), Decimal("0.00"), Decimal("0.01"), Decimal("100.00")])
+def test_refund_flag_follows_money_not_units(refundable):
+    """Shipping or an adjustment may still be refunded once every invoiced unit has been; and units
+    left to refund are worth nothing once every cent is refunded (adjustments) or if they were
+    invoiced at 0.00."""
+    unrefunded, refunded = Item(2, 2, 0, 0), Item(2, 2, 0, 2)
+    for items in ([unrefunded], [refunded]):
+        for status in (1, 3, 4):
+            flags = rules.flags_compute(items, status=status, gateway_payment=False, refundable_amount=refundable)
+            assert flags.refund is (refundable > 0), (items, status)
+        for status in (5, 6, 7):
+            assert not rules.flags_compute(items, status=status, gateway_payment=False,
+                                           refundable_amount=refundable).refund
+
+
+def test_refund_units_exhaustively():
+    """Which units refunding n takes, for every allowed item and every n it may refund: the SPEC's
+    formula, and the item after it is still one the constraints allow, with qty_to_ship down by
+    exactly the unsent units (their reservation) and the returned ones never beyond what shipped."""
+    for i in SINGLE:
+        for n in range(1, to_refund(i) + 1):
+            unsent, returned = rules.refund_units(i, n)
+            assert (unsent, returned) == expected_refund_units(i, n), (i, n)
+            after = Item(i.qty_ordered, i.qty_invoiced, i.qty_shipped, i.qty_refunded + n, i.qty_canceled,
+                         i.is_shippable, i.qty_returned + returned)
+            assert allowed(after), (i, n, after)
+            assert to_ship(i) - to_ship(after) == (unsent if i.is_shippable else 0), (i, n)
+            if not i.is_shippable:
+                assert returned == 0
+
+
+def test_refund_of_a_shipped_unit_beside_an_uninvoiced_one_strands_nothing():
+    """SPEC §5's example: 2 ordered, 1 invoiced, 1 shipped; refunding 1 returns the shipped unit."""
+    i = Item(2, 1, 1)
+    assert rules.refund_units(i, 1) == (0, 1)
+    after = Item(2, 1, 1, 1, 0, True, 1)
+    assert (rules.qty_to_ship(after), rules.qty_to_invoice(after), rules.qty_to_cancel(after)) == (1, 1, 1)
+    # Paid, not sent: the refund takes that unit and its reservation.
+    assert rules.refund_units(Item(2, 2, 1), 1) == (1, 0)
+    assert rules.refund_units(Item(2, 2, 1), 2) == (1, 1)
+    assert rules.refund_units(Item(3, 3, 1, 1, 0, True, 0), 2) == (1, 1)
 
 
 def test_status_is_never_stuck_on_a_stale_value():
@@ -188,17 +249,23 @@ TABLE = [
     ("part invoiced, rest canceled, not shipped", [I(3, 1, 0, 0, 2)], False, False, "processing"),
     ("part invoiced and shipped, rest canceled", [I(3, 1, 1, 0, 2)], False, False, "completed"),
     ("all refunded", [I(2, 2, 0, 2)], False, False, "closed"),
-    ("all refunded after shipping", [I(2, 2, 2, 2)], False, False, "closed"),
+    ("all refunded after shipping", [I(2, 2, 2, 2, 0, True, 2)], False, False, "closed"),
     ("refunded + canceled covers every unit", [I(3, 1, 0, 1, 2)], False, False, "closed"),
     ("part refunded, rest shipped", [I(2, 2, 1, 1)], False, False, "completed"),
     ("part refunded, rest to ship", [I(3, 3, 1, 1)], False, False, "processing"),
-    ("every line refunded but one unit", [I(2, 2, 2, 2), I(2, 2, 2, 1)], False, False, "completed"),
+    ("every line refunded but one unit", [I(2, 2, 2, 2, 0, True, 2), I(2, 2, 2, 1, 0, True, 1)], False, False,
+     "completed"),
+    ("shipped unit returned, the other neither billed nor sent", [I(2, 1, 1, 1, 0, True, 1)], False, False,
+     "processing"),
+    ("returned unit, the other billed and sent", [I(2, 2, 2, 1, 0, True, 1)], False, False, "completed"),
+    ("returned unit, the other canceled", [I(2, 1, 1, 1, 1, True, 1)], False, False, "closed"),
     ("fully canceled beats closed", [I(1, 0, 0, 0, 1)], False, False, "canceled"),
 ]
 
 
 @pytest.mark.parametrize(("name", "items", "gateway", "captured", "status"), TABLE, ids=[t[0] for t in TABLE])
 def test_status_table(name, items, gateway, captured, status):
+    assert all(allowed(i) for i in items), items
     code = OrderStatus(rules.status_compute(items, current=1, gateway_payment=gateway, payment_captured=captured))
     assert code.label == status
     assert rules.status_compute(items, current=7, gateway_payment=gateway, payment_captured=captured) == 7

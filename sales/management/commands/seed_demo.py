@@ -21,9 +21,11 @@ calls the same pure functions the services call, on in-memory stand-ins for the 
   (``sales.status.status_compute``).
 
 Stock moves like the services move it: placing reserves ``qty_to_ship`` of stocked items,
-a shipment takes its units from the source it ships from and releases their reservation,
-a refund releases the reservation of unshipped units first (and, with ``return_to_stock``,
-puts shipped units back at the source of the item's latest shipment), a cancel releases
+a shipment takes its units from the source it ships from and releases their reservation
+(its amounts: ``amounts_for_shipment``, the shipment completing a line taking what is left),
+a refund takes paid-but-unsent units first and releases their reservation, then shipped ones
+(``sales.status.refund_units``, counted in ``qty_returned``; with ``return_to_stock`` they go
+back at the source of the item's latest shipment), a cancel releases
 what it cancels. When a source would run short the planner books a goods receipt first
 (counted in the summary), as a real store restocks. Fraud-flagged orders keep their stock
 reserved. Numbers come from ``numbers_reserve`` as each batch is written (gap-free per
@@ -59,7 +61,7 @@ from carts.pricing import PricingLine, compute_totals
 from carts.services.carts import coupon_terms
 from catalog.models import Currency, InventorySource, Product, ProductInventory, TaxCategory, TaxRate
 from catalog.services.pricing_inputs import convert, tax_rate_map
-from config.money import ZERO, q2, share
+from config.money import ZERO, q2
 from customers.models import Customer, CustomerAddress
 from sales import status as rules
 from sales.management.commands.demo_credentials import DEMO_EMAIL, DEMO_PASSWORD
@@ -79,7 +81,15 @@ from sales.models import (
     ShipmentItem,
 )
 from sales.services.canceling import cancel_check
-from sales.services.common import LineAmounts, LineQty, amounts_for_billing, line_amounts, lines_data, order_refresh_state
+from sales.services.common import (
+    LineAmounts,
+    LineQty,
+    amounts_for_billing,
+    amounts_for_shipment,
+    line_amounts,
+    lines_data,
+    order_refresh_state,
+)
 from sales.services.invoicing import invoice_plan
 from sales.services.numbering import STARTS, numbers_reserve
 from sales.services.refunding import RefundRequest, refund_plan
@@ -173,10 +183,10 @@ class PlannedItem:
     """An order line with the attributes the pure rule functions read (duck-typed OrderItem)."""
 
     __slots__ = ("id", "order_id", "product_id", "sku", "name", "type", "is_shippable", "is_stocked", "qty_ordered",
-                 "qty_invoiced", "qty_shipped", "qty_refunded", "qty_canceled", "price", "subtotal", "tax_percent",
-                 "tax_amount", "discount_amount", "total", "subtotal_invoiced", "tax_invoiced", "discount_invoiced",
-                 "subtotal_canceled", "tax_canceled", "discount_canceled", "subtotal_refunded", "tax_refunded",
-                 "discount_refunded", "last_source")
+                 "qty_invoiced", "qty_shipped", "qty_refunded", "qty_returned", "qty_canceled", "price", "subtotal",
+                 "tax_percent", "tax_amount", "discount_amount", "total", "subtotal_invoiced", "tax_invoiced",
+                 "discount_invoiced", "subtotal_canceled", "tax_canceled", "discount_canceled", "subtotal_refunded",
+                 "tax_refunded", "discount_refunded", "shipped", "last_source")
 
     def __init__(self, id, order_id, product_id, sku, name, type, is_shippable, is_stocked, qty_ordered, price,  # noqa: A002
                  subtotal, tax_percent, tax_amount, discount_amount, total):
@@ -184,10 +194,11 @@ class PlannedItem:
         self.is_shippable, self.is_stocked, self.qty_ordered, self.price = is_shippable, is_stocked, qty_ordered, price
         self.subtotal, self.tax_percent, self.tax_amount = subtotal, tax_percent, tax_amount
         self.discount_amount, self.total = discount_amount, total
-        self.qty_invoiced = self.qty_shipped = self.qty_refunded = self.qty_canceled = 0
+        self.qty_invoiced = self.qty_shipped = self.qty_refunded = self.qty_returned = self.qty_canceled = 0
         self.subtotal_invoiced = self.tax_invoiced = self.discount_invoiced = ZERO
         self.subtotal_canceled = self.tax_canceled = self.discount_canceled = ZERO
         self.subtotal_refunded = self.tax_refunded = self.discount_refunded = ZERO
+        self.shipped = (ZERO, ZERO, ZERO)  # what shipments took of the line (the last one takes the rest)
         self.last_source = None
 
     qty_to_invoice = property(rules.qty_to_invoice)
@@ -1071,14 +1082,14 @@ class OrderPlanner:
         for item_id, qty in wanted.items():
             item = by_id[item_id]
             assert 0 < qty <= item.qty_to_ship, (item_id, qty, item.qty_to_ship)
-            lines.append(line_amounts(item, qty, (share(item.subtotal, qty, item.qty_ordered),
-                                                  share(item.tax_amount, qty, item.qty_ordered),
-                                                  share(item.discount_amount, qty, item.qty_ordered))))
+            lines.append(line_amounts(item, qty, amounts_for_shipment(item, qty, item.shipped)))
         for line in lines:
             item = by_id[line.order_item_id]
             if item.is_stocked and item.product_id:
                 self.stock.take(item.product_id, source_id, line.quantity)
             item.qty_shipped += line.quantity
+            subtotal, tax, discount = item.shipped
+            item.shipped = (subtotal + line.subtotal, tax + line.tax_amount, discount + line.discount_amount)
             item.last_source = source_id
         subtotal = sum((x.subtotal for x in lines), ZERO)
         tax = sum((x.tax_amount for x in lines), ZERO)
@@ -1103,13 +1114,14 @@ class OrderPlanner:
         by_id = {i.id: i for i in order.items}
         for line in plan.lines:
             item = by_id[line.order_item_id]
-            unshipped = min(line.quantity, item.qty_to_ship)  # refunds take unshipped units first
-            if item.is_stocked and item.product_id:
-                if unshipped:
-                    self.stock.release(item.product_id, unshipped)
-                if plan.return_to_stock and line.quantity - unshipped and item.last_source:
-                    self.stock.put_back(item.product_id, item.last_source, line.quantity - unshipped)
+            returned = plan.returned.get(item.id, 0)  # the rest of the line's units were never sent
+            if item.is_stocked and item.product_id and item.is_shippable:
+                if line.quantity - returned:
+                    self.stock.release(item.product_id, line.quantity - returned)
+                if plan.return_to_stock and returned and item.last_source:
+                    self.stock.put_back(item.product_id, item.last_source, returned)
             item.qty_refunded += line.quantity
+            item.qty_returned += returned
             item.subtotal_refunded += line.subtotal
             item.tax_refunded += line.tax_amount
             item.discount_refunded += line.discount_amount
@@ -1165,7 +1177,8 @@ class OrderPlanner:
             add({"id": i.id, "order_id": i.order_id, "product_id": i.product_id, "sku": i.sku, "name": i.name,
                  "type": i.type, "is_shippable": i.is_shippable, "is_stocked": i.is_stocked,
                  "qty_ordered": i.qty_ordered, "qty_invoiced": i.qty_invoiced, "qty_shipped": i.qty_shipped,
-                 "qty_refunded": i.qty_refunded, "qty_canceled": i.qty_canceled, "price": i.price,
+                 "qty_refunded": i.qty_refunded, "qty_returned": i.qty_returned, "qty_canceled": i.qty_canceled,
+                 "price": i.price,
                  "subtotal": i.subtotal, "tax_percent": i.tax_percent, "tax_amount": i.tax_amount,
                  "discount_amount": i.discount_amount, "total": i.total, "subtotal_invoiced": i.subtotal_invoiced,
                  "tax_invoiced": i.tax_invoiced, "discount_invoiced": i.discount_invoiced,
