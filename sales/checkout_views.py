@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from config.errors import DomainError, NotFound
-from sales.services.checkout import checkout_pay, order_for_checkout
+from sales.services.checkout import checkout_pay, order_for_checkout, order_is_payable
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,4 +27,4 @@ def checkout_page(request, token: str):
             return HttpResponseRedirect(request.path + "?paid=1")
         order = order_for_checkout(token)
     return render(request, "checkout/page.html", {"order": order, "items": list(order.items.all()), "error": error,
-                                                  "paid": order.payment_captured})
+                                                  "paid": order.payment_captured, "payable": order_is_payable(order)})

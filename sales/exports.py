@@ -21,7 +21,6 @@ CSV_COLUMNS = [
     ("coupon_code", "coupon_code"), ("invoice_state", "invoice_state"), ("shipment_state", "shipment_state"),
     ("reference", "reference"), ("archived_at", "archived_at"),
 ]
-_TEXT_COLUMNS = {"number", "channel", "customer_name", "customer_email", "coupon_code", "reference"}
 
 
 class _Echo:
@@ -53,10 +52,12 @@ def order_csv_rows(queryset):
                 out.append(OrderStatus(value).label)
             elif isinstance(value, datetime):
                 out.append(value.isoformat())
-            elif name in _TEXT_COLUMNS:
-                out.append(_safe(str(value)))
+            elif isinstance(value, str):
+                # Every text cell, whatever its column (SPEC §16): an imported payment driver or a
+                # channel is as much the customer's text as a name is.
+                out.append(_safe(value))
             else:
-                out.append(str(value))
+                out.append(str(value))  # numbers and amounts: never text a spreadsheet evaluates
         yield writer.writerow(out)
 
 

@@ -31,7 +31,8 @@ from catalog.errors import (
 from catalog.models import InventorySource, Product, ProductStatus, ProductType
 from catalog.services.pricing_inputs import convert, currency_get_enabled, tax_rate_map
 from catalog.services.stock import saleable_qty_map
-from config.errors import NotFound
+from config.errors import InvalidInput, NotFound
+from config.fields import MAX_ORDER_LINES
 from config.money import ZERO
 from customers.models import Customer
 
@@ -227,6 +228,9 @@ def cart_item_add(*, cart_id: int, quantity: int, product_id: int | None = None,
         existing.quantity, existing.price = resulting, price
         existing.save(update_fields=["quantity", "price"])
     else:
+        if cart.items.count() >= MAX_ORDER_LINES:
+            raise InvalidInput(f"A cart holds at most {MAX_ORDER_LINES:,} lines (the most an order can have).",
+                               field="product_id")
         CartItem.objects.create(cart=cart, product=product, quantity=quantity, price=price)
     cart_recalculate(cart)
     return cart

@@ -5,7 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
-from config.fields import IdField, MoneyField, QuantityField
+from config.fields import MAX_ORDER_LINES, IdField, MoneyField, QuantityField
 from config.serializers import StrictSerializer
 
 
@@ -174,7 +174,7 @@ class EditLineInSerializer(StrictSerializer):
 
 
 class OrderEditInSerializer(StrictSerializer):
-    items = EditLineInSerializer(many=True, allow_empty=False)
+    items = EditLineInSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
 
     def validate(self, attrs):
         seen = set()

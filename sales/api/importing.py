@@ -19,12 +19,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.fields import MAX_ID, CountryField, IdField, NormalizedEmailField, QuantityField
+from config.fields import MAX_ID, MAX_ORDER_LINES, CountryField, IdField, NormalizedEmailField, QuantityField
 from config.openapi import error_responses
+from config.parsers import JSONParser
 from sales.models import OrderStatus
 
 # Minor units: 10^13 pence is 10^11 pounds, far above any real line and safely inside the
@@ -295,7 +295,7 @@ class OrderImportSerializer(serializers.Serializer):
                                          help_text="Reserve and take stock (default true)")
     ordered_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Becomes created_at")
     deliver_on = serializers.DateTimeField(required=False, allow_null=True)
-    items = ImportItemSerializer(many=True, allow_empty=False)
+    items = ImportItemSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
     payments = ImportPaymentSerializer(many=True, required=False, allow_null=True)
     fulfillments = ImportFulfillmentSerializer(many=True, required=False, allow_null=True)
     comments = ImportCommentSerializer(many=True, required=False, allow_null=True)
@@ -326,7 +326,7 @@ SEED_EXAMPLE = {
 
 class OrderImportView(APIView):
     required_perms = {"POST": ["sales.import_order"]}
-    parser_classes = [JSONParser]  # the document is JSON; a form post is 415 unsupported_media_type
+    parser_classes = [JSONParser]  # the project's one JSON parser (depth limit); a form post is 415
 
     @extend_schema(
         operation_id="orders_import",

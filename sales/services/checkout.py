@@ -56,6 +56,12 @@ def order_for_checkout(token: str) -> Order:
     return order
 
 
+def order_is_payable(order: Order) -> bool:
+    """The one rule the page's Pay button and the capture share."""
+    return (not order.payment_captured and is_gateway(order)
+            and order.status not in (OrderStatus.CANCELED, OrderStatus.CLOSED, OrderStatus.FRAUD))
+
+
 def checkout_pay(*, token: str, provider: str = "test") -> Invoice:
     with transaction.atomic():
         found = Order.objects.filter(checkout_token=token).values_list("id", flat=True).first()

@@ -18,6 +18,7 @@ from catalog.models import Product
 from catalog.services.pricing_inputs import convert, tax_rate_map
 from catalog.services.stock import lock_products, stock_release, stock_reserve
 from config.errors import Conflict, InvalidInput
+from config.fields import MAX_ORDER_LINES
 from config.money import ZERO
 from sales.errors import OrderItemNotFound
 from sales.locks import order_items_lock, order_lock
@@ -106,6 +107,9 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
         final = [i for i in items if i.id not in removed_ids] + added
         if not final:
             raise OrderCannotBeEmpty(f"Order #{order.number} must keep at least one line.", field="items")
+        if len(final) > MAX_ORDER_LINES:
+            raise InvalidInput(f"An order holds at most {MAX_ORDER_LINES:,} lines; this edit would make {len(final):,}.",
+                               field="items")
         # Saleability of what is added or grows, then stock: release the old reservation, reserve the new.
         products = lock_products({i.product_id for i in final if i.product_id} | set(old_reserved))
         new_reserved: dict[int, int] = {}
