@@ -4,7 +4,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts.forms import ThrottledAdminAuthenticationForm
 from accounts.models import User
+
+# The admin's login shares the API login's throttle (SPEC §2); config/urls.py serves this site.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class UserCreateForm(AdminUserCreationForm):

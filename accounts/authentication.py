@@ -3,6 +3,12 @@ from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 
+def client_ip(request) -> str:
+    """The address a login is throttled by (SPEC §2); the API login and the admin's login form alike."""
+    meta = getattr(request, "META", {})
+    return (meta.get("REMOTE_ADDR") or "unknown")[:45]
+
+
 class BearerTokenAuthentication(TokenAuthentication):
     """Hashed, expiring tokens (django-rest-knox) sent as ``Authorization: Bearer <token>``."""
 

@@ -4,15 +4,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import client_ip
 from accounts.services import auth
 from config.openapi import error_responses
 from config.request_checks import RequestChecks
 
 from .serializers import LoginResponseSerializer, LoginSerializer, UserSummarySerializer
-
-
-def client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "unknown")[:45]
 
 
 class LoginView(APIView):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -52,9 +52,39 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    # set_unusable_password() since the last save; Django's own marker (``_password``) misses it.
+    _password_disabled = False
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_disabled = True
+
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
-        super().save(*args, **kwargs)
+        if self._state.adding or not self._revokes_tokens(kwargs.get("update_fields")):
+            super().save(*args, **kwargs)
+        else:
+            # A new password, or a deactivation, revokes the user's API tokens (SPEC §2): a
+            # token must not outlive the password it was issued for, nor keep an inactive
+            # user's access. Here, not in a form or view, so the admin, `changepassword` and
+            # any save do it alike; one transaction, so the change never lands without it.
+            with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+                super().save(*args, **kwargs)
+                self.auth_token_set.all().delete()
+        self._password_disabled = False
+
+    def _revokes_tokens(self, update_fields) -> bool:
+        """Whether this save changes the password, or saves the user inactive.
+
+        ``_password`` is Django's marker for set_password() since the last save; a hash
+        upgrade at login clears it, so a login never revokes anything. A QuerySet
+        ``update()`` bypasses save() and revokes nothing.
+        """
+        fields = None if update_fields is None else set(update_fields)
+        password_changed = self._password is not None or self._password_disabled
+        if password_changed and (fields is None or "password" in fields):
+            return True
+        return not self.is_active and (fields is None or "is_active" in fields)
 
     def get_full_name(self) -> str:
         return self.name or self.email
