@@ -6,6 +6,8 @@ from config.countries import COUNTRY_HELP, country_code_clean
 
 MAX_ID = 2**63 - 1
 MAX_QTY = 1_000_000
+# SPEC §16: an order (and the cart it comes from) holds at most this many lines, however it is made.
+MAX_ORDER_LINES = 1_000
 
 
 class IdField(serializers.IntegerField):
