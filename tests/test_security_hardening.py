@@ -194,3 +194,20 @@ def test_check_deploy_is_clean_with_the_readme_production_settings():
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_no_admin_list_answers_a_bad_filter_with_a_500(admin_client):
+    """Every change list of the admin, each with filters that are wrong in a different way."""
+    from django.contrib import admin
+
+    placed_order()
+    bad = ["status__exact=x", "created_at__gte=x", "id__in=a", "o=99", "p=x", "q=%00", "archived=maybe",
+           "created_from=zz&created_to=yy", "payment_method_code__exact=%00", "e=1", "foo=bar"]
+    checked = 0
+    for model in admin.site._registry:
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for query in bad:
+            response = admin_client.get(f"{url}?{query}")
+            assert response.status_code < 500, (url, query)
+            checked += 1
+    assert checked > 100
