@@ -13,8 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
+from config.addresses import ADDRESS_FIELDS
 from config.countries import country_code_clean
-from customers.models import ADDRESS_FIELDS
 
 
 def on_hand_subquery() -> Subquery:

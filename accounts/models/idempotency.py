@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+# How long an answer is kept and replayed (SPEC §11); the purge removes older ones.
+TTL = timedelta(hours=24)
 
 
 class IdempotencyRecord(models.Model):

@@ -2,8 +2,8 @@ from rest_framework import serializers
 
 from catalog.models import Currency, InventorySource, Product, TaxCategory, TaxRate
 from catalog.selectors import saleable_of
+from config.addresses import AddressSerializer
 from config.fields import CountryField, IdField, MoneyField
-from customers.api.address import AddressSerializer
 
 
 class InventoryLevelSerializer(serializers.Serializer):

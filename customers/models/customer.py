@@ -2,11 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-# The one address shape used everywhere (carts, orders, import, pickup locations).
-ADDRESS_FIELDS = ("first_name", "last_name", "company", "phone", "line_1", "line_2", "city", "zone", "postcode",
-                  "country")
-ADDRESS_REQUIRED_FIELDS = ("first_name", "last_name", "line_1", "city", "postcode", "country")
-
+from config.addresses import ADDRESS_FIELDS
 
 EMAIL_MAX_LENGTH = 256  # SPEC §7.1
 

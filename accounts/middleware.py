@@ -5,30 +5,33 @@ hours; with a different body → 422 idempotency_key_reused; while the first req
 running a retry waits briefly for it, else gets 409 idempotency_key_in_use. Keys are scoped
 to the user, the method and the path with its query string. Dry runs are never stored; 5xx
 responses are not stored, so the client may retry.
+
+It lives in accounts, beside the stored answers (``IdempotencyRecord``) and the token
+authentication it reads the user with: config knows no app.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
+from rest_framework.request import Request
 
+from accounts.authentication import BearerTokenAuthentication
+from accounts.models import IdempotencyRecord
+from accounts.models.idempotency import TTL
 from config.errors import error_body
 
-TTL = timedelta(hours=24)
 WAIT_SECONDS = 5.0
 METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
 
-def _user_for(request):
-    from rest_framework.request import Request
-
-    from accounts.authentication import BearerTokenAuthentication
-
+def _user_for(request: HttpRequest) -> Any:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.lower().startswith("bearer "):
         try:
@@ -41,10 +44,10 @@ def _user_for(request):
 
 
 class IdempotencyMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         key = request.headers.get("Idempotency-Key")
         if (not key or request.method not in METHODS or not request.path.startswith("/api/admin/")
                 or request.GET.get("dry_run", "").lower() in {"1", "true", "yes"}):
@@ -56,8 +59,6 @@ class IdempotencyMiddleware:
         user = _user_for(request)
         if user is None:
             return self.get_response(request)
-        from accounts.models import IdempotencyRecord
-
         digest = hashlib.sha256(request.body or b"").hexdigest()
         path = request.get_full_path()
         scope = {"user": user, "key": key, "method": request.method, "path": path}
@@ -78,13 +79,11 @@ class IdempotencyMiddleware:
         record.finished = True
         record.status_code = response.status_code
         record.content_type = response.get("Content-Type", "")
-        record.body = bytes(response.content)
+        record.body = bytes(getattr(response, "content", b""))
         record.save(update_fields=["finished", "status_code", "content_type", "body"])
         return response
 
-    def _replay(self, scope, digest):
-        from accounts.models import IdempotencyRecord
-
+    def _replay(self, scope: dict[str, Any], digest: str) -> HttpResponseBase:
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             record = IdempotencyRecord.objects.filter(**scope).first()
