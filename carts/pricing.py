@@ -1,4 +1,6 @@
-"""The one pricing function: lines + coupon + shipping + tax rates in, totals out.
+"""The one pricing function: lines + coupon + shipping + tax rates in, totals out; and the
+two facts it is fed that carts and order edits share: what a rated shipping method charges
+(``shipping_amount``) and which address decides tax (``tax_address``).
 
 Pure (no ORM), so carts, placing, order edits and previews all compute the same figures.
 Rules (SPEC §1, §3, §4): amounts rounded ROUND_HALF_UP per line; a percent coupon per
@@ -9,9 +11,13 @@ shipping untaxed; free_shipping zeroes the shipping amount.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from carts.models.methods import ShippingCalc
+from catalog.services.pricing_inputs import convert
 from config.money import ZERO, q2, split_pro_rata
 
 
@@ -71,3 +77,24 @@ def compute_totals(lines: list[PricingLine], *, coupon: CouponTerms | None = Non
     tax_total = sum((x.tax for x in out), ZERO)
     return Totals(lines=out, subtotal=subtotal, discount_total=discount_total, tax_total=tax_total,
                   shipping_total=shipping, grand_total=subtotal - discount_total + tax_total + shipping)
+
+
+def shipping_amount(*, amount: Decimal, calc: str, rate: Decimal, units: int) -> Decimal:
+    """What a rated shipping method (``flatrate``) charges, in the cart's or the order's currency:
+    its base-currency ``amount`` converted at ``rate`` (``convert``: ROUND_HALF_UP to cents),
+    times the shippable ``units`` when it charges per unit (``calc`` ``per_unit``)."""
+    converted = convert(amount, rate)
+    return converted * units if calc == ShippingCalc.PER_UNIT else converted
+
+
+def tax_address(*, billing: Mapping[str, Any] | None, shipping: Mapping[str, Any] | None,
+                pickup: Mapping[str, Any] | None = None, ships: bool = True) -> dict[str, Any]:
+    """The address whose country and zone decide the tax rates: the pickup location's when the
+    goods are collected (``pickup`` is its address, ``{}`` for a location without one, ``None``
+    when nothing is collected), else the shipping address when something ships, else the
+    billing address. ``{}`` when there is none (no tax)."""
+    if pickup is not None:
+        return dict(pickup)
+    if ships and shipping:
+        return dict(shipping)
+    return dict(billing or {})

@@ -18,25 +18,16 @@ from carts.errors import (
     PaymentMethodNotAvailable,
     ShippingMethodNotAvailable,
 )
-from carts.models import Cart, CartItem, Coupon, CouponUsage, PaymentMethod, ShippingCalc, ShippingMethod
-from carts.pricing import CouponTerms, PricingLine, Totals, compute_totals
-from catalog.errors import (
-    InventorySourceNotFound,
-    ProductDisabled,
-    ProductNotFound,
-    ProductOutOfStock,
-    ProductTypeNotAllowed,
-    VariantRequired,
-)
-from catalog.models import InventorySource, Product, ProductStatus, ProductType
+from carts.models import Cart, CartItem, Coupon, CouponUsage, PaymentMethod, ShippingMethod
+from carts.pricing import CouponTerms, PricingLine, Totals, compute_totals, shipping_amount, tax_address
+from catalog.errors import InventorySourceNotFound, ProductNotFound
+from catalog.models import InventorySource, Product
+from catalog.services.orderable import product_check_orderable
 from catalog.services.pricing_inputs import convert, currency_get_enabled, tax_rate_map
-from catalog.services.stock import saleable_qty_map
 from config.errors import InvalidInput, NotFound
 from config.fields import MAX_ORDER_LINES
 from config.money import ZERO
 from customers.models import Customer
-
-ADDABLE_TYPES = {ProductType.SIMPLE, ProductType.VIRTUAL}
 
 
 @dataclass(frozen=True)
@@ -75,33 +66,22 @@ def product_resolve(*, product_id: int | None = None, sku: str | None = None, fi
     return product
 
 
-def product_check_addable(product: Product, quantity: int) -> None:
-    """Saleability rules shared by add item, update item, place order and reorder."""
-    if product.type == ProductType.CONFIGURABLE:
-        raise VariantRequired(f"{product.name} ({product.sku}) is a configurable product: add one of its variants "
-                              f"by its own id or SKU.", field="product_id")
-    if product.status != ProductStatus.ENABLED:
-        raise ProductDisabled(f"{product.name} ({product.sku}) is disabled.")
-    if product.type not in ADDABLE_TYPES:
-        raise ProductTypeNotAllowed(f"{product.name} ({product.sku}) is a {product.type} product, which cannot be "
-                                    f"added to an admin order.")
-    saleable = saleable_qty_map([product])[product.id]
-    if saleable is not None and quantity > saleable:
-        raise ProductOutOfStock(f"{product.name} ({product.sku}) is out of stock: {saleable} saleable, "
-                                f"{quantity} wanted.")
+# "Can this product be ordered" is the catalog's rule (catalog.services.orderable); sales'
+# reorder and order edits still import it under this name until issue 10 part B moves them.
+product_check_addable = product_check_orderable
 
 
 def cart_has_shippable(items: list[CartItem]) -> bool:
     return any(i.product.is_shippable for i in items)
 
 
-def cart_tax_address(cart: Cart, items: list[CartItem]) -> dict[str, Any] | None:
-    """Which address decides tax: pickup location, else shipping, else billing (nothing ships)."""
-    if cart.shipping_method_id and cart.shipping_method.code == "pickup" and cart.pickup_location_id:
-        return cart.pickup_location.address or None
-    if cart_has_shippable(items) and cart.shipping_address:
-        return cart.shipping_address
-    return cart.billing_address
+def cart_tax_address(cart: Cart, items: list[CartItem]) -> dict[str, Any]:
+    """The cart's tax address (carts.pricing.tax_address): its pickup location, else its
+    shipping address when something ships, else its billing address."""
+    picked_up = bool(cart.shipping_method_id and cart.shipping_method.code == "pickup" and cart.pickup_location_id)
+    return tax_address(billing=cart.billing_address, shipping=cart.shipping_address,
+                       pickup=(cart.pickup_location.address or {}) if picked_up else None,
+                       ships=cart_has_shippable(items))
 
 
 def coupon_terms(coupon: Coupon | None, rate: Decimal) -> CouponTerms | None:
@@ -159,9 +139,7 @@ def shipping_options(cart: Cart, items: list[CartItem], *, subtotal: Decimal | N
             if threshold is None or subtotal >= threshold:
                 options.append(ShippingOption(method.code, method.title, ZERO, method))
         else:
-            amount = convert(method.amount, cart.exchange_rate)
-            if method.calc == ShippingCalc.PER_UNIT:
-                amount = amount * units
+            amount = shipping_amount(amount=method.amount, calc=method.calc, rate=cart.exchange_rate, units=units)
             options.append(ShippingOption(method.code, method.title, amount, method))
     return options
 
@@ -186,7 +164,7 @@ def cart_recalculate(cart: Cart, items: list[CartItem] | None = None) -> Totals:
         else:
             cart.shipping_method = None
             cart.pickup_location = None
-    address = cart_tax_address(cart, items) or {}
+    address = cart_tax_address(cart, items)
     category_ids = {i.product.tax_category_id for i in items if i.product.tax_category_id}
     rates = tax_rate_map(category_ids, country=address.get("country"), zone=address.get("zone"))
     for item in items:
@@ -222,7 +200,7 @@ def cart_item_add(*, cart_id: int, quantity: int, product_id: int | None = None,
     product = product_resolve(product_id=product_id, sku=sku)
     existing = cart.items.filter(product=product).first()
     resulting = quantity + (existing.quantity if existing else 0)
-    product_check_addable(product, resulting)
+    product_check_orderable(product, resulting)
     price = convert(product.price, cart.exchange_rate)
     if existing:
         existing.quantity, existing.price = resulting, price
@@ -247,7 +225,7 @@ def _cart_item(cart: Cart, item_id: int) -> CartItem:
 def cart_item_update(*, cart_id: int, item_id: int, quantity: int) -> Cart:
     cart = cart_get_for_update(cart_id)
     item = _cart_item(cart, item_id)
-    product_check_addable(item.product, quantity)
+    product_check_orderable(item.product, quantity)
     item.quantity, item.price = quantity, convert(item.product.price, cart.exchange_rate)
     item.save(update_fields=["quantity", "price"])
     cart_recalculate(cart)
