@@ -2,6 +2,11 @@
 
 Lists read a constant number of queries: the saleable quantity is annotated onto the
 product rows (Σ qty at active sources − reserved), never computed per row.
+
+A product and its stock per source are written by the catalog's services, as the API writes
+them: the form asks ``product_check_type_and_parent`` (variants are simple; a configurable
+product with variants stays configurable), ``product_create`` / ``product_update`` save the
+product and ``inventory_set`` the stock rows.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
+from catalog.services import products as product_services
+from catalog.services.stock import inventory_set
 from config.addresses import ADDRESS_FIELDS
 from config.countries import country_code_clean
+from config.errors import DomainError
 
 
 def on_hand_subquery() -> Subquery:
@@ -55,6 +63,27 @@ class ProductAdminForm(forms.ModelForm):
             # A variant's parent is a configurable product.
             self.fields["parent"].queryset = Product.objects.filter(type=ProductType.CONFIGURABLE)
 
+    def clean(self):
+        data = super().clean()
+        # The catalog's rule, on the product as stored (the instance is overlaid only after clean).
+        change = {}
+        if "type" in data:
+            change["type"] = data["type"]
+        if "parent" in data:
+            change["parent_id"] = data["parent"].id if data["parent"] else None
+        try:
+            product_services.product_check_type_and_parent(self.instance if self.instance.pk else None, change)
+        except DomainError as exc:
+            self.add_error("parent" if exc.field == "parent_id" else "type", exc.message)
+        return data
+
+    def service_data(self) -> dict:
+        """The changed fields as the catalog's services take them (foreign keys as ``*_id``)."""
+        names = self.changed_data if self.instance.pk else list(self.Meta.fields)
+        return {f"{name}_id" if name in ("tax_category", "parent") else name:
+                getattr(self.instance, f"{name}_id") if name in ("tax_category", "parent") else self.cleaned_data[name]
+                for name in names if name in self.cleaned_data}
+
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
@@ -82,6 +111,28 @@ class ProductAdmin(admin.ModelAdmin):
         return (super().get_queryset(request)
                 .annotate(on_hand=on_hand,
                           saleable=ExpressionWrapper(on_hand - F("qty_reserved"), output_field=IntegerField())))
+
+    def save_model(self, request, obj, form, change):
+        """Through the catalog's services (never ``obj.save()``): rules checked, then written."""
+        data = form.service_data()
+        if change:
+            product_services.product_update(product=Product.objects.get(pk=obj.pk), data=data)
+            return
+        created = product_services.product_create(data=data)
+        # The admin goes on with its own instance (inlines, the log entry, the redirect).
+        obj.pk, obj.created_at, obj.updated_at = created.pk, created.created_at, created.updated_at
+        obj._state.adding, obj._state.db = False, created._state.db
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ProductInventory:
+            return super().save_formset(request, form, formset, change)
+        # commit=False writes nothing; it lists the new, changed and deleted rows (the change message reads them).
+        formset.save(commit=False)
+        levels = {row.source_id: row.qty for row in [*formset.new_objects, *(o for o, _ in formset.changed_objects)]}
+        # A row deleted, or moved to another source, leaves the source it was stored at.
+        removed = {f.initial["source"] for f in formset.initial_forms
+                   if f in formset.deleted_forms or "source" in f.changed_data}
+        inventory_set(product=form.instance, levels=levels, removed=removed)
 
     @admin.display(description="saleable", ordering="saleable")
     def saleable_qty(self, obj: Product):

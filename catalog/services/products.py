@@ -5,11 +5,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from catalog.errors import InventorySourceNotFound, ProductNotFound, TaxCategoryNotFound
-from catalog.models import InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
+from catalog.models import InventorySource, Product, ProductType, TaxCategory, TaxRate
+from catalog.services.stock import inventory_set
 from config.errors import Conflict, InvalidInput
 
 
-def _check_type_and_parent(product: Product | None, data: dict[str, Any]) -> None:
+def product_check_type_and_parent(product: Product | None, data: dict[str, Any]) -> None:
     """Variants are simple products; a configurable product with variants stays configurable.
 
     Checked on the product as it will be (stored values overlaid with the change), so a PATCH
@@ -47,14 +48,8 @@ def _check_refs(data: dict[str, Any], inventories: list[dict[str, int]] | None) 
             seen.add(inv["source_id"])
 
 
-def _set_inventories(product: Product, inventories: list[dict[str, int]]) -> None:
-    for inv in inventories:
-        ProductInventory.objects.update_or_create(product=product, source_id=inv["source_id"],
-                                                  defaults={"qty": inv["qty"]})
-
-
 def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | None = None) -> Product:
-    _check_type_and_parent(None, data)
+    product_check_type_and_parent(None, data)
     _check_refs(data, inventories)
     if Product.objects.filter(sku=data["sku"]).exists():
         raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
@@ -62,7 +57,7 @@ def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | 
         with transaction.atomic():
             product = Product.objects.create(**data)
             if inventories:
-                _set_inventories(product, inventories)
+                inventory_set(product=product, levels={i["source_id"]: i["qty"] for i in inventories})
     except IntegrityError:
         raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku") from None
     return product
@@ -70,7 +65,7 @@ def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | 
 
 def product_update(*, product: Product, data: dict[str, Any], inventories: list[dict[str, int]] | None = None
                    ) -> Product:
-    _check_type_and_parent(product, data)
+    product_check_type_and_parent(product, data)
     _check_refs(data, inventories)
     if "sku" in data and Product.objects.filter(sku=data["sku"]).exclude(id=product.id).exists():
         raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
@@ -79,7 +74,7 @@ def product_update(*, product: Product, data: dict[str, Any], inventories: list[
             setattr(product, key, value)
         product.save()
         if inventories:
-            _set_inventories(product, inventories)
+            inventory_set(product=product, levels={i["source_id"]: i["qty"] for i in inventories})
     return product
 
 

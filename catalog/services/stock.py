@@ -141,9 +141,13 @@ def _bump_inventory(source_id: int, quantities: Mapping[int, int], *, sign: int)
     ProductInventory.objects.filter(source_id=source_id, product_id__in=ids).update(qty=expr)
 
 
-def inventory_set(*, product: Product, levels: Iterable[tuple[int, int]]) -> None:
-    """Set on-hand qty per source for a product (admin / API edits)."""
-    for source_id, qty in levels:
+def inventory_set(*, product: Product, levels: Mapping[int, int], removed: Iterable[int] = ()) -> None:
+    """Set the on-hand qty per source id of a product, and drop its rows at the ``removed``
+    sources (the API's product create/update and the admin's stock inline)."""
+    gone = set(removed) - set(levels)
+    if gone:
+        ProductInventory.objects.filter(product=product, source_id__in=gone).delete()
+    for source_id, qty in levels.items():
         ProductInventory.objects.update_or_create(product=product, source_id=source_id, defaults={"qty": qty})
 
 
