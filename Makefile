@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ORDERS ?= 120
 
-.PHONY: run test install lint migrate demo test-postgres bench clean
+.PHONY: run test install lint migrate demo test-postgres bench clean worker
 
 # Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
 # the virtualenv without pip and install pip into it with the system's pip.
@@ -30,6 +30,12 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py demo_credentials
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# A Celery worker with beat (webhook retries, purges). Needs CELERY_BROKER_URL (redis://… or amqp://…);
+# without one, `make run` sends webhooks in-process after each commit and needs no worker.
+worker: migrate
+	@test -n "$$CELERY_BROKER_URL" || { echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
+	$(BIN)/celery -A config worker -B -l info --schedule $${CELERY_BEAT_SCHEDULE_FILE:-/tmp/orderdesk-celerybeat-schedule}
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from customers.api import views as customers
 from sales.api import document_views as documents
 from sales.api import views as sales
 from sales.api.importing import OrderImportView
+from webhooks.api import views as webhooks
 
 urlpatterns = [
     path("login", LoginView.as_view(), name="login"),
@@ -61,4 +62,11 @@ urlpatterns = [
     path("shipments/<id:shipment_id>", documents.ShipmentDetailView.as_view(), name="shipment-detail"),
     path("refunds", documents.RefundListView.as_view(), name="refund-list"),
     path("refunds/<id:refund_id>", documents.RefundDetailView.as_view(), name="refund-detail"),
+    # webhooks (SPEC §13)
+    path("webhooks", webhooks.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<id:webhook_id>", webhooks.WebhookDetailView.as_view(), name="webhook-detail"),
+    path("webhooks/<id:webhook_id>/deliveries", webhooks.WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
+    path("webhooks/<id:webhook_id>/deliveries/<str:delivery_id>/redeliver", webhooks.WebhookRedeliverView.as_view(),
+         name="webhook-redeliver"),
+    path("webhooks/<id:webhook_id>/ping", webhooks.WebhookPingView.as_view(), name="webhook-ping"),
 ]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "customers",
     "carts",
     "sales",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -214,4 +215,40 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+
+# Background work (SPEC §13): Celery. With CELERY_BROKER_URL (redis://… or amqp://…) tasks go to the
+# workers (`make worker`); without it they run in-process, sent right after the commit.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is handed to another one (the outbox is the safety net)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
+def _seconds_list(raw: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in raw.split(",") if x.strip())
+
+
+# Webhooks (SPEC §13).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", DEBUG)
+WEBHOOK_RETRY_SCHEDULE = _seconds_list(os.environ.get("WEBHOOK_RETRY_SCHEDULE", "60,300,1800,7200,21600,43200,86400,172800"))
+WEBHOOK_RETENTION_DAYS = int(os.environ.get("WEBHOOK_RETENTION_DAYS", "14"))
+WEBHOOK_FAILED_RETENTION_DAYS = int(os.environ.get("WEBHOOK_FAILED_RETENTION_DAYS", "30"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# An attempt holds its delivery this long; a worker killed mid-attempt leaves it to be retried after.
+WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
+WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15"))  # how often beat looks for due retries
+
+CELERY_BEAT_SCHEDULE = {
+    "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": WEBHOOK_SWEEP_SECONDS},
+    "webhooks-purge": {"task": "webhooks.purge", "schedule": 3600.0},
+    "idempotency-keys-purge": {"task": "accounts.idempotency_keys_purge", "schedule": 3600.0},
 }

@@ -7,14 +7,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from sales.events import events_record_bulk, events_scope
 from sales.locks import order_lock
-from sales.models import EventType, Order, OrderEvent
+from sales.models import EventType, Order
 from sales.services.common import event_record
 
 
 def order_archive(*, order_id: int, actor: User | None) -> Order:
     """Idempotent: archiving an archived order changes nothing."""
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         if order.archived_at is None:
             order.archived_at = timezone.now()
@@ -24,7 +25,7 @@ def order_archive(*, order_id: int, actor: User | None) -> Order:
 
 
 def order_restore(*, order_id: int, actor: User | None) -> Order:
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         if order.archived_at is not None:
             order.archived_at = None
@@ -53,18 +54,17 @@ def _bulk_set_archived(queryset: QuerySet[Order], *, archive: bool, actor: User 
     archived or restored meanwhile by someone else is neither counted nor given a second event."""
     assert 1 <= batch_size <= BULK_BATCH
     event_type = EventType.ARCHIVED if archive else EventType.RESTORED
-    actor_or_none = actor if actor and actor.pk else None
+    actor_id = actor.pk if actor and actor.pk else None
     total = 0
     ids = list(queryset.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
-        with transaction.atomic():
+        with transaction.atomic(), events_scope():
             now = timezone.now()
             matching = Order.objects.select_for_update().filter(id__in=chunk, archived_at__isnull=archive).order_by("id")
             changed_ids = list(matching.values_list("id", flat=True))
             Order.objects.filter(id__in=changed_ids).update(archived_at=now if archive else None, updated_at=now)
-            OrderEvent.objects.bulk_create([
-                OrderEvent(order_id=oid, type=event_type, actor=actor_or_none, data={"bulk": True})
-                for oid in changed_ids])
+            events_record_bulk([{"order_id": oid, "type": event_type, "actor_id": actor_id, "data": {"bulk": True}}
+                                for oid in changed_ids])
             total += len(changed_ids)
     return total

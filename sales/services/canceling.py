@@ -11,6 +11,7 @@ from carts.models import Coupon, CouponUsage
 from catalog.services.stock import lock_products, stock_release
 from config.money import ZERO
 from sales.errors import OrderNotCancelable
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderItem, OrderStatus
 from sales.services.common import amounts_for_billing, event_record, order_refresh_state
@@ -70,7 +71,7 @@ def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int]
 
 
 def order_cancel(*, order_id: int, actor: User | None) -> Order:
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         items = order_items_lock(order)
         to_cancel = cancel_check(order, items)

@@ -14,6 +14,7 @@ from typing import Protocol
 from django.db import transaction
 
 from config.errors import Conflict, NotFound
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Invoice, Order, OrderStatus
 from sales.services.common import event_record, is_gateway
@@ -63,7 +64,7 @@ def order_is_payable(order: Order) -> bool:
 
 
 def checkout_pay(*, token: str, provider: str = "test") -> Invoice:
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         found = Order.objects.filter(checkout_token=token).values_list("id", flat=True).first()
         if found is None:
             raise NotFound("No order for this checkout link.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from sales.events import events_scope
 from sales.locks import order_lock
 from sales.models import EventType, OrderComment
 from sales.services.common import event_record
@@ -11,7 +12,7 @@ from sales.services.emails import email_after_commit
 
 def comment_add(*, order_id: int, comment: str, customer_notified: bool = False, actor: User | None) -> OrderComment:
     """Comments are allowed at any status and never change it."""
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         order.save(update_fields=["updated_at"])  # a comment is a change: incremental sync must see it
         note = OrderComment.objects.create(order=order, comment=comment, customer_notified=customer_notified,

@@ -13,6 +13,7 @@ from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
 from sales.errors import OrderItemNotFound
+from sales.events import events_record
 from sales.models import EventType, Order, OrderEvent, OrderItem
 
 
@@ -134,8 +135,9 @@ def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud
 
 
 def event_record(order: Order, type_: EventType, actor: User | None, **data) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, type=type_, actor=actor if actor and actor.pk else None,
-                                     data=data)
+    """Record a history event through the one recorder (sales.events), which hands it to the
+    event sinks (webhooks) at the end of the action."""
+    return events_record(order_id=order.id, type=type_, actor=actor, data=data)
 
 
 def lines_data(lines: Iterable[LineAmounts]) -> list[dict]:

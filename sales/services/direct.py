@@ -20,6 +20,7 @@ from config.errors import InvalidInput
 from customers.errors import CustomerNotFound
 from customers.models import Customer
 from customers.services.customers import customer_get_or_create_by_email
+from sales.events import events_scope
 from sales.models import Channel, EventType, FulfillmentType, Order, OrderItem, OrderStatus
 from sales.models.order import CLIENT_FIELDS
 from sales.services.common import event_record
@@ -89,7 +90,7 @@ def order_create_direct(*, request: DirectOrderRequest, actor: User | None) -> O
     _check_combination(request)
     extra = {**{k: v for k, v in request.extra.items() if k in CLIENT_FIELDS and v},
              "send_receipt": request.send_receipt}
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         customer = _customer(request)
         if request.cost is not None:
             order = _create_custom_amount(request, customer, actor, extra)

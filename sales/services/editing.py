@@ -21,6 +21,7 @@ from config.errors import Conflict, InvalidInput
 from config.fields import MAX_ORDER_LINES
 from config.money import ZERO
 from sales.errors import OrderItemNotFound
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderItem, OrderStatus
 from sales.services.common import event_record, order_refresh_state
@@ -64,7 +65,7 @@ def _shipping_amount(order: Order, items: list[OrderItem]) -> Decimal:
 
 
 def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> Order:
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         items = order_items_lock(order)
         by_id = {i.id: i for i in items}

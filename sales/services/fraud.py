@@ -4,13 +4,14 @@ from django.db import transaction
 
 from accounts.models import User
 from sales.errors import OrderNotFraud
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderStatus
 from sales.services.common import event_record, order_refresh_state
 
 
 def order_clear_fraud(*, order_id: int, actor: User | None) -> Order:
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         if order.status != OrderStatus.FRAUD:
             raise OrderNotFraud(f"Order #{order.number} is not flagged as fraud.")

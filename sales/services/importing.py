@@ -67,6 +67,7 @@ from customers.errors import CustomerNotFound
 from customers.models import ADDRESS_FIELDS, Customer
 from customers.services.customers import customer_get_or_create_by_email
 from sales.errors import ItemNotShippable, OrderItemNotFound, QuantityExceedsRemaining
+from sales.events import events_record_bulk, events_scope
 from sales.models import (
     EventType,
     FulfillmentType,
@@ -805,7 +806,7 @@ def order_import(*, document: dict, actor: User | None, validated: dict | None =
     output when the caller has already checked the shape (the API view)."""
     data = validated if validated is not None else document_validate(document)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), events_scope():
             lookups = ImportLookups()
             lookups.prefetch([data])
             plan = import_plan(data, document, lookups, actor=actor, now=timezone.now())
@@ -1108,7 +1109,9 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
                 "track_number": row["track_number"],
                 "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]}}))
     later.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
-    tables["OrderEvent"].insert(events + [e for _, e in later], defaults=defaults["OrderEvent"])
+    events_record_bulk(events + [e for _, e in later],
+                       insert=lambda rows: tables["OrderEvent"].insert(rows, defaults=defaults["OrderEvent"],
+                                                                       returning=True))
     reserve: dict[int, int] = {}
     ship: dict[int, int] = {}
     for plan in plans:

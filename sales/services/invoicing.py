@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.models import User
 from config.money import ZERO
 from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable, QuantityExceedsRemaining
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Invoice, InvoiceItem, Order, OrderItem, OrderStatus, Payment
 from sales.services.common import (
@@ -113,7 +114,7 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
 
 def invoice_create(*, order_id: int, items: list[LineQty] | None, actor: User | None) -> Invoice:
     """Invoice the given lines (None = everything left). One transaction, order row locked."""
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         order_items = order_items_lock(order)
         plan = invoice_plan(order, order_items, items)

@@ -24,7 +24,8 @@ from catalog.errors import ProductDisabled, ProductTypeNotAllowed, VariantRequir
 from catalog.models import ProductStatus, ProductType
 from catalog.services.stock import lock_products, stock_reserve
 from config.errors import NotFound
-from sales.models import Channel, EventType, FulfillmentType, Order, OrderEvent, OrderItem, OrderStatus
+from sales.events import events_record, events_scope
+from sales.models import Channel, EventType, FulfillmentType, Order, OrderItem, OrderStatus
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 
@@ -49,7 +50,7 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
     """Place a cart. ``direct`` (the one-call create of SPEC §7.1) lets the billing address,
     shipping address and shipping method be left out: the order then carries no shipping
     charge and the merchant arranges delivery."""
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         cart = (Cart.objects.select_for_update(of=("self",))
                 .select_related("customer", "shipping_method", "payment_method", "pickup_location", "coupon")
                 .filter(id=cart_id).first())
@@ -100,9 +101,9 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
             CouponUsage.objects.create(coupon=coupon, customer_id=cart.customer_id, order_id=order.id)
         cart.is_active = False
         cart.save(update_fields=["is_active", "updated_at"])
-        OrderEvent.objects.create(order=order, type=EventType.PLACED, actor=actor,
-                                  data={"cart_id": cart.id, "number": order.number,
-                                        "grand_total": str(order.grand_total), "items": len(items)})
+        events_record(order_id=order.id, type=EventType.PLACED, actor=actor,
+                      data={"cart_id": cart.id, "number": order.number, "grand_total": str(order.grand_total),
+                            "items": len(items)})
         email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order
 

@@ -15,6 +15,7 @@ from config.errors import InvalidInput
 from config.money import ZERO, q2
 from sales import status as rules
 from sales.errors import OrderNotRefundable, RefundEmpty, RefundExceedsRefundable
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderItem, OrderStatus, Refund, RefundItem, ShipmentItem
 from sales.selectors import order_get_detail
@@ -180,7 +181,7 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
 
 
 def refund_create(*, order_id: int, request: RefundRequest, actor: User | None) -> Refund:
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         order_items = order_items_lock(order)
         plan = refund_plan(order, order_items, request)

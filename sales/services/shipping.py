@@ -15,6 +15,7 @@ from catalog.models import InventorySource
 from catalog.services.stock import lock_products, stock_take
 from config.money import ZERO
 from sales.errors import ItemNotShippable, OrderNotShippable, QuantityExceedsRemaining
+from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import EventType, Order, OrderItem, OrderStatus, Shipment, ShipmentItem
 from sales.services.common import (
@@ -149,7 +150,7 @@ def shipment_apply(order: Order, items: Sequence[OrderItem], plan: ShipmentPlan,
 def shipment_create(*, order_id: int, inventory_source_id: int | None, items: list[LineQty] | None,
                     carrier_title: str = "", track_number: str = "", actor: User | None) -> Shipment:
     """Ship the given lines (None = everything left) from one source. One transaction."""
-    with transaction.atomic():
+    with transaction.atomic(), events_scope():
         order = order_lock(order_id)
         order_items = order_items_lock(order)
         plan = shipment_plan(order, order_items, items, inventory_source_id)

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from config.errors import DomainError
 from sales.api.importing import FastDocumentValidator, OrderImportSerializer
+from sales.events import events_scope
 from sales.services.importing import (
     DuplicateReference,
     ImportLookups,
@@ -155,7 +156,7 @@ class Command(BaseCommand):
         if not plans:
             return
         try:
-            with transaction.atomic():
+            with transaction.atomic(), events_scope():
                 results = orders_import_bulk(plans, actor=None, lookups=lookups)
         except (IntegrityError, DomainError):  # e.g. a reference imported meanwhile: each document on its own
             self._one_by_one(planned)
