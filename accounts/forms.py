@@ -27,7 +27,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
                 self.user_cache = auth.credentials_check(email=email, password=password,
                                                          ip_address=client_ip(self.request))
             except LoginThrottled as exc:
-                raise ValidationError(exc.message, code="throttled") from None
+                raise ValidationError(exc.message, code=exc.code) from None
             except InvalidCredentials:
                 raise self.get_invalid_login_error() from None
             self.confirm_login_allowed(self.user_cache)

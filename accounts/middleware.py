@@ -23,8 +23,10 @@ from django.utils import timezone
 from rest_framework.request import Request
 
 from accounts.authentication import BearerTokenAuthentication
+from accounts.error_codes import AccountErrorCode
 from accounts.models import IdempotencyRecord
 from accounts.models.idempotency import TTL
+from config.error_codes import CommonErrorCode
 from config.errors import error_body
 
 WAIT_SECONDS = 5.0
@@ -53,8 +55,8 @@ class IdempotencyMiddleware:
                 or request.GET.get("dry_run", "").lower() in {"1", "true", "yes"}):
             return self.get_response(request)
         if len(key) > 255:
-            return JsonResponse(error_body("validation_error", "Idempotency-Key is longer than 255 characters.",
-                                           [{"field": "Idempotency-Key", "code": "max_length",
+            return JsonResponse(error_body(CommonErrorCode.VALIDATION_ERROR, "Idempotency-Key is longer than 255 characters.",
+                                           [{"field": "Idempotency-Key", "code": CommonErrorCode.MAX_LENGTH,
                                              "message": "At most 255 characters."}]), status=400)
         user = _user_for(request)
         if user is None:
@@ -88,10 +90,10 @@ class IdempotencyMiddleware:
         while True:
             record = IdempotencyRecord.objects.filter(**scope).first()
             if record is None:
-                return JsonResponse(error_body("idempotency_key_in_use", "The first request with this "
+                return JsonResponse(error_body(AccountErrorCode.IDEMPOTENCY_KEY_IN_USE, "The first request with this "
                                                "Idempotency-Key failed; retry with the same key."), status=409)
             if record.request_hash != digest:
-                return JsonResponse(error_body("idempotency_key_reused", "This Idempotency-Key was used with a "
+                return JsonResponse(error_body(AccountErrorCode.IDEMPOTENCY_KEY_REUSED, "This Idempotency-Key was used with a "
                                                "different request body."), status=422)
             if record.finished:
                 response = HttpResponse(bytes(record.body or b""), status=record.status_code,
@@ -99,6 +101,6 @@ class IdempotencyMiddleware:
                 response["Idempotent-Replayed"] = "true"
                 return response
             if time.monotonic() >= deadline:
-                return JsonResponse(error_body("idempotency_key_in_use", "A request with this Idempotency-Key is "
+                return JsonResponse(error_body(AccountErrorCode.IDEMPOTENCY_KEY_IN_USE, "A request with this Idempotency-Key is "
                                                "still running; retry shortly."), status=409)
             time.sleep(0.1)

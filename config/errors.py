@@ -15,11 +15,13 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from config.error_codes import CommonErrorCode
+
 
 class DomainError(Exception):
     """A business rule refused the action. Subclasses fix ``code`` and ``status``."""
 
-    code: str = "domain_error"
+    code: str = CommonErrorCode.DOMAIN_ERROR
     status: int = status.HTTP_409_CONFLICT
     default_message: str = "The action is not allowed."
 
@@ -51,12 +53,12 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     """400: the request names something that does not exist or is malformed."""
 
-    code = "validation_error"
+    code = CommonErrorCode.VALIDATION_ERROR
     status = status.HTTP_400_BAD_REQUEST
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    code = CommonErrorCode.NOT_FOUND
     status = status.HTTP_404_NOT_FOUND
     default_message = "Not found."
 
@@ -77,26 +79,26 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     elif isinstance(detail, list):
         if all(isinstance(d, (exceptions.ErrorDetail, str)) for d in detail):
             for d in detail:
-                out.append({"field": prefix, "code": getattr(d, "code", "invalid") or "invalid", "message": str(d)})
+                out.append({"field": prefix, "code": getattr(d, "code", None) or CommonErrorCode.INVALID, "message": str(d)})
         else:
             for i, value in enumerate(detail):
                 if value:
                     out.extend(_flatten(value, f"{prefix}.{i}" if prefix else str(i)))
     else:
-        out.append({"field": prefix, "code": getattr(detail, "code", "invalid") or "invalid", "message": str(detail)})
+        out.append({"field": prefix, "code": getattr(detail, "code", None) or CommonErrorCode.INVALID, "message": str(detail)})
     return out
 
 
 _GENERIC_CODES = {
-    exceptions.NotAuthenticated: "not_authenticated",
-    exceptions.AuthenticationFailed: "not_authenticated",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.NotFound: "not_found",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.NotAcceptable: "not_acceptable",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "throttled",
-    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: CommonErrorCode.NOT_AUTHENTICATED,
+    exceptions.AuthenticationFailed: CommonErrorCode.NOT_AUTHENTICATED,
+    exceptions.PermissionDenied: CommonErrorCode.PERMISSION_DENIED,
+    exceptions.NotFound: CommonErrorCode.NOT_FOUND,
+    exceptions.MethodNotAllowed: CommonErrorCode.METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: CommonErrorCode.NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: CommonErrorCode.THROTTLED,
+    exceptions.ParseError: CommonErrorCode.PARSE_ERROR,
 }
 
 
@@ -116,16 +118,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = "Invalid input."
         if first:
             message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-        return Response(error_body("validation_error", message, errors), status=400)
+        return Response(error_body(CommonErrorCode.VALIDATION_ERROR, message, errors), status=400)
     if isinstance(exc, exceptions.APIException):
         code = next((c for cls, c in _GENERIC_CODES.items() if isinstance(exc, cls)), None)
         if code is None:
-            code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+            code = exc.get_codes() if isinstance(exc.get_codes(), str) else CommonErrorCode.ERROR
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
         status_code = exc.status_code
         headers: dict[str, str] = {}
-        if code == "not_authenticated":
+        if code == CommonErrorCode.NOT_AUTHENTICATED:
             status_code = 401
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
@@ -138,7 +140,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def api_not_found(request, exception=None):  # noqa: ARG001 - Django handler signature
     """404 handler: JSON under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", f"No endpoint at {request.path}."), status=404)
+        return JsonResponse(error_body(CommonErrorCode.NOT_FOUND, f"No endpoint at {request.path}."), status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -152,8 +154,8 @@ def api_bad_request(request, exception=None):
         from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 
         if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
-            return JsonResponse(error_body("request_too_large", "The request body is too large."), status=413)
-        return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
+            return JsonResponse(error_body(CommonErrorCode.REQUEST_TOO_LARGE, "The request body is too large."), status=413)
+        return JsonResponse(error_body(CommonErrorCode.BAD_REQUEST, "The request could not be read."), status=400)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -161,7 +163,7 @@ def api_bad_request(request, exception=None):
 
 def api_server_error(request):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", "Internal error; nothing was changed."), status=500)
+        return JsonResponse(error_body(CommonErrorCode.SERVER_ERROR, "Internal error; nothing was changed."), status=500)
     from django.views.defaults import server_error
 
     return server_error(request)

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from config.countries import COUNTRY_HELP, country_code_clean
+from config.error_codes import CommonErrorCode
 
 MAX_ID = 2**63 - 1
 MAX_QTY = 1_000_000
@@ -45,7 +46,7 @@ class CountryField(serializers.CharField):
         try:
             return country_code_clean(value)
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc), code="invalid") from None
+            raise serializers.ValidationError(str(exc), code=CommonErrorCode.INVALID) from None
 
 
 class NormalizedEmailField(serializers.EmailField):

@@ -26,6 +26,7 @@ from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 
+from config.error_codes import CommonErrorCode
 from config.errors import InvalidInput
 
 _lock = threading.Lock()
@@ -90,11 +91,11 @@ def check_query(request) -> None:
         return
     unknown = [name for name in request.query_params if name not in allowed]
     if unknown:
-        errors = [{"field": name, "code": "unknown_parameter", "message": f"Unknown query parameter {name!r}."}
+        errors = [{"field": name, "code": CommonErrorCode.UNKNOWN_PARAMETER, "message": f"Unknown query parameter {name!r}."}
                   for name in unknown]
         accepted = ", ".join(sorted(allowed)) or "none"
         raise InvalidInput(f"Unknown query parameter {unknown[0]!r}; this operation accepts: {accepted}.",
-                           code="unknown_parameter", errors=errors)
+                           code=CommonErrorCode.UNKNOWN_PARAMETER, errors=errors)
     for name, values in request.query_params.lists():
         if len(values) > 1:
             raise InvalidInput(f"Query parameter {name!r} is given {len(values)} times; give it once.", field=name)

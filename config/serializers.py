@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from config.error_codes import CommonErrorCode
+
 
 class StrictSerializer(serializers.Serializer):
     def to_internal_value(self, data):
@@ -21,7 +23,7 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 known = ", ".join(name for name, f in self.fields.items() if not f.read_only) or "none"
                 raise serializers.ValidationError({
-                    str(key): [ErrorDetail(f"Unknown field {key!r}; this body takes: {known}.", code="unknown_field")]
+                    str(key): [ErrorDetail(f"Unknown field {key!r}; this body takes: {known}.", code=CommonErrorCode.UNKNOWN_FIELD)]
                     for key in unknown})
         return super().to_internal_value(data)
 

@@ -1,11 +1,12 @@
 from config.errors import Conflict, InvalidInput
+from customers.error_codes import CustomerErrorCode
 
 
 class CustomerNotFound(InvalidInput):
-    code = "customer_not_found"
+    code = CustomerErrorCode.CUSTOMER_NOT_FOUND
     default_message = "Customer not found."
 
 
 class CustomerEmailTaken(Conflict):
-    code = "customer_email_taken"
+    code = CustomerErrorCode.CUSTOMER_EMAIL_TAKEN
     default_message = "A customer with this e-mail already exists."

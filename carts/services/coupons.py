@@ -5,8 +5,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from carts.errors import CouponCodeTaken
 from carts.models import Coupon
-from config.errors import Conflict
 
 
 def _code_used(code: str, *, exclude_id: int | None = None) -> bool:
@@ -17,8 +17,8 @@ def _code_used(code: str, *, exclude_id: int | None = None) -> bool:
     return qs.exists()
 
 
-def _taken(code: str) -> Conflict:
-    return Conflict(f"Coupon code {code} is already used.", code="coupon_code_taken", field="code")
+def _taken(code: str) -> CouponCodeTaken:
+    return CouponCodeTaken(f"Coupon code {code} is already used.", field="code")
 
 
 def coupon_create(*, data: dict[str, Any]) -> Coupon:

@@ -4,10 +4,17 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from catalog.errors import InventorySourceNotFound, ProductNotFound, TaxCategoryNotFound
+from catalog.errors import (
+    CodeTaken,
+    DuplicateRate,
+    InventorySourceNotFound,
+    ProductNotFound,
+    SkuTaken,
+    TaxCategoryNotFound,
+)
 from catalog.models import InventorySource, Product, ProductType, TaxCategory, TaxRate
 from catalog.services.stock import inventory_set
-from config.errors import Conflict, InvalidInput
+from config.errors import InvalidInput
 
 
 def product_check_type_and_parent(product: Product | None, data: dict[str, Any]) -> None:
@@ -52,14 +59,14 @@ def product_create(*, data: dict[str, Any], inventories: list[dict[str, int]] | 
     product_check_type_and_parent(None, data)
     _check_refs(data, inventories)
     if Product.objects.filter(sku=data["sku"]).exists():
-        raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
+        raise SkuTaken(f"SKU {data['sku']!r} is already used.", field="sku")
     try:
         with transaction.atomic():
             product = Product.objects.create(**data)
             if inventories:
                 inventory_set(product=product, levels={i["source_id"]: i["qty"] for i in inventories})
     except IntegrityError:
-        raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku") from None
+        raise SkuTaken(f"SKU {data['sku']!r} is already used.", field="sku") from None
     return product
 
 
@@ -68,7 +75,7 @@ def product_update(*, product: Product, data: dict[str, Any], inventories: list[
     product_check_type_and_parent(product, data)
     _check_refs(data, inventories)
     if "sku" in data and Product.objects.filter(sku=data["sku"]).exclude(id=product.id).exists():
-        raise Conflict(f"SKU {data['sku']!r} is already used.", code="sku_taken", field="sku")
+        raise SkuTaken(f"SKU {data['sku']!r} is already used.", field="sku")
     with transaction.atomic():
         for key, value in data.items():
             setattr(product, key, value)
@@ -80,19 +87,18 @@ def product_update(*, product: Product, data: dict[str, Any], inventories: list[
 
 def inventory_source_create(*, data: dict[str, Any]) -> InventorySource:
     if InventorySource.objects.filter(code=data["code"]).exists():
-        raise Conflict(f"Inventory source code {data['code']!r} is already used.", code="code_taken", field="code")
+        raise CodeTaken(f"Inventory source code {data['code']!r} is already used.", field="code")
     return InventorySource.objects.create(**data)
 
 
 def tax_category_create(*, code: str, name: str, rates: list[dict[str, Any]]) -> TaxCategory:
     if TaxCategory.objects.filter(code=code).exists():
-        raise Conflict(f"Tax category code {code!r} is already used.", code="code_taken", field="code")
+        raise CodeTaken(f"Tax category code {code!r} is already used.", field="code")
     seen = set()
     for n, r in enumerate(rates):
         key = (r["country"], r.get("zone") or "")
         if key in seen:
-            raise Conflict("Two rates for the same country and zone.", code="duplicate_rate",
-                           field=f"rates.{n}")
+            raise DuplicateRate("Two rates for the same country and zone.", field=f"rates.{n}")
         seen.add(key)
     with transaction.atomic():
         category = TaxCategory.objects.create(code=code, name=name)

@@ -60,7 +60,7 @@ def stock_reserve(*, quantities: Mapping[int, int], locked: Mapping[int, Product
         if stocked[pid] > available:
             raise ProductOutOfStock(
                 f"{product.name} ({product.sku}): {max(available, 0)} saleable, {stocked[pid]} wanted.",
-                errors=[{"field": "", "code": "product_out_of_stock",
+                errors=[{"field": "", "code": ProductOutOfStock.code,
                          "message": f"{product.sku}: {max(available, 0)} saleable"}],
             )
     _bump_reserved(stocked, sign=1)

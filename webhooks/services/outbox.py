@@ -24,7 +24,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -116,7 +115,12 @@ def outbox_write(events: list[RecordedEvent]) -> None:
                                           next_attempt_at=now, created_at=e.created_at) for eid in endpoint_ids)
     WebhookEvent.objects.bulk_create(rows)
     WebhookDelivery.objects.bulk_create(deliveries)
-    transaction.on_commit(partial(deliveries_send, [d.id for d in deliveries]), robust=True)
+    ids = [d.id for d in deliveries]
+
+    def send_after_commit() -> None:  # a named function: Django logs a robust callback's __qualname__
+        deliveries_send(ids)
+
+    transaction.on_commit(send_after_commit, robust=True)
 
 
 def deliveries_send(delivery_ids: list[uuid.UUID]) -> None:
