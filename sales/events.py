@@ -21,7 +21,7 @@ the scope inside its transaction, on the same ``with``::
     # leaving the block: the scope ends first — the sinks get the action's events, inside the
     # transaction and after its last write — then the transaction commits
 
-- Scopes nest (direct create calls placing, the capture calls invoicing's writer): only the
+- Scopes nest (direct create calls placing inside its own transaction): only the
   outermost one hands its events over, so every event of the action sees the same final order.
 - A scope left by an exception drops its events: its savepoint or transaction rolled back, so
   the rows never existed — even when an outer scope catches the exception and goes on.
