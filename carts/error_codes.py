@@ -8,7 +8,6 @@ from enum import StrEnum
 class CartErrorCode(StrEnum):
     CART_INACTIVE = "cart_inactive"
     CART_EMPTY = "cart_empty"
-    CART_ITEM_NOT_FOUND = "cart_item_not_found"
     ADDRESS_REQUIRED = "address_required"
     SHIPPING_METHOD_REQUIRED = "shipping_method_required"
     SHIPPING_METHOD_NOT_AVAILABLE = "shipping_method_not_available"

@@ -1,5 +1,5 @@
 from carts.error_codes import CartErrorCode
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict
 
 
 class CartInactive(Conflict):
@@ -40,11 +40,6 @@ class PaymentMethodNotAvailable(Conflict):
 class CouponNotApplicable(Conflict):
     code = CartErrorCode.COUPON_NOT_APPLICABLE
     default_message = "The coupon cannot be applied."
-
-
-class CartItemNotFound(InvalidInput):
-    code = CartErrorCode.CART_ITEM_NOT_FOUND
-    default_message = "No such item in this cart."
 
 
 class CouponCodeTaken(Conflict):

@@ -33,6 +33,15 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 MEASURED: dict[str, dict[int, int]] = {}  # action → lines → queries, for the report at the end
 
 
+@pytest.fixture(scope="module", autouse=True)
+def report():
+    """Once this module's tests have run, print what they measured (run with -s to see it). A
+    fixture, not a test: it asserts nothing (each measuring test asserts its own counts)."""
+    yield
+    for name, counts in MEASURED.items():
+        print(f"queries {name:28} 1 line: {counts.get(1)!s:>3}   30 lines: {counts.get(30)!s:>3}")
+
+
 def big_order(lines: int, qty: int = 4):
     """An order of ``lines`` distinct products, half of them taxed, with a coupon."""
     products = [product(f"{3 + n % 7}.{n % 100:02d}", stock=10, tax="7.25" if n % 2 else None)
@@ -228,9 +237,3 @@ def test_shipment_completing_lines_takes_the_same_queries_for_1_and_30_lines(war
     assert run(30, expected=one) == one
     MEASURED.setdefault("shipment (completing)", {})[1] = one
     MEASURED["shipment (completing)"][30] = one
-
-
-def test_report():
-    """Prints what the tests above measured (run with -s to see it)."""
-    for name, counts in MEASURED.items():
-        print(f"queries {name:28} 1 line: {counts.get(1)!s:>3}   30 lines: {counts.get(30)!s:>3}")
