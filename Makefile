@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ORDERS ?= 120
 
-.PHONY: run test install lint migrate demo test-postgres bench clean worker
+.PHONY: run test install lint migrate demo test-postgres bench clean screenshots worker
 
 # Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
 # the virtualenv without pip and install pip into it with the system's pip.
@@ -39,6 +39,10 @@ worker: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh docs/screenshots/*.png from the browser tests (they take none unless SCREENSHOTS=1).
+screenshots: install
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/orderdesk} $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxCategory, TaxRate
@@ -98,6 +99,9 @@ class ProductAdmin(admin.ModelAdmin):
     ordering = ("sku",)
     inlines = [ProductInventoryInline]
     readonly_fields = ("qty_reserved", "created_at", "updated_at")
+    # A variant's parent is picked as you type (the admin's autocomplete over sku / name), among
+    # configurable products only (get_search_results below; the form checks it again).
+    autocomplete_fields = ("parent",)
     fieldsets = (
         (None, {"fields": ("sku", "name", "type", "status", "price", "weight", "tax_category", "parent")}),
         ("Stock", {"fields": ("qty_reserved",),
@@ -105,6 +109,13 @@ class ProductAdmin(admin.ModelAdmin):
                                   "Saleable = stock at active sources − reserved."}),
         ("Dates", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if (request.path == reverse("admin:autocomplete") and request.GET.get("app_label") == "catalog"
+                and request.GET.get("model_name") == "product" and request.GET.get("field_name") == "parent"):
+            queryset = queryset.filter(type=ProductType.CONFIGURABLE)
+        return queryset, may_have_duplicates
 
     def get_queryset(self, request):
         on_hand = Coalesce(on_hand_subquery(), Value(0))

@@ -8,6 +8,13 @@ from sales.checkout_views import checkout_page
 
 register_converter(IdConverter, "id")
 
+# The admin is Order Desk's back office (SPEC §14): its own name everywhere, and no "View site"
+# (there is no storefront here; templates/admin/base_site.html links the API docs instead).
+admin.site.site_header = "Order Desk"
+admin.site.site_title = "Order Desk"
+admin.site.index_title = "Order Desk"
+admin.site.site_url = None
+
 handler400 = "config.errors.api_bad_request"
 handler404 = "config.errors.api_not_found"
 handler500 = "config.errors.api_server_error"

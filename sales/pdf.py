@@ -117,30 +117,50 @@ class InvoiceDocument(FPDF):
 
 def invoice_pdf(invoice) -> bytes:
     """The invoice (with its order and items loaded, e.g. from ``invoice_queryset()``) as PDF bytes."""
-    order = invoice.order
-    items = list(invoice.items.all())
-    pdf = InvoiceDocument(footer_text=f"{settings.STORE_NAME} · Invoice #{invoice.number}")
-    symbol = _currency_symbol(order.currency)
-    if pdf.t(symbol) != symbol:  # the core font cannot draw it; the label names the currency anyway
-        symbol = ""
-    pdf.set_title(f"Invoice #{invoice.number}")
-    pdf.set_subject(f"Invoice #{invoice.number} for order #{order.number}")
+    return invoices_pdf([invoice])
+
+
+def invoices_pdf(invoices) -> bytes:
+    """Several invoices in one PDF (the admin's "Print invoices"), each starting on its own page with
+    its own footer; page numbers run through the whole file. Reads one query (the currency symbols)."""
+    invoices = list(invoices)
+    pdf = InvoiceDocument(footer_text="")
+    symbols = _currency_symbols({inv.order.currency for inv in invoices})
+    if len(invoices) == 1:
+        invoice = invoices[0]
+        pdf.set_title(f"Invoice #{invoice.number}")
+        pdf.set_subject(f"Invoice #{invoice.number} for order #{invoice.order.number}")
+    else:
+        pdf.set_title(f"{len(invoices)} invoices")
+        pdf.set_subject(", ".join(f"Invoice #{inv.number}" for inv in invoices[:50]))
     pdf.set_author(settings.STORE_NAME)
+    for invoice in invoices:
+        draw_invoice(pdf, invoice, symbols.get(invoice.order.currency, ""))
+    return bytes(pdf.output())
+
+
+def begin_document(pdf: InvoiceDocument, footer_text: str) -> float:
+    """A new page for the next document in ``pdf``; its pages carry ``footer_text``. Returns the
+    usable width. (The previous page's footer is drawn by add_page, before the text changes.)"""
     pdf.add_page()
+    pdf.footer_text = footer_text
+    return pdf.w - pdf.l_margin - pdf.r_margin
+
+
+def draw_heading(pdf: InvoiceDocument, title: str, subtitle: str) -> None:
+    """The store's name on the left, the document's title and number on the right, a rule under."""
     width = pdf.w - pdf.l_margin - pdf.r_margin
     t = pdf.t
-
-    # Header: store on the left, INVOICE and its number on the right.
     top = pdf.get_y()
     pdf.font(18, "B", ACCENT)
     pdf.multi_cell(width * 0.6, 9, t(settings.STORE_NAME), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     store_bottom = pdf.get_y()
     pdf.set_xy(pdf.l_margin + width * 0.6, top)
-    pdf.font(22, "B")
-    pdf.cell(width * 0.4, 10, "INVOICE", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(22 if len(title) <= 8 else 18, "B")
+    pdf.cell(width * 0.4, 10, t(title), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_x(pdf.l_margin + width * 0.4)
     pdf.font(11, "B", MUTED)
-    pdf.cell(width * 0.6, 6, t(f"Invoice #{invoice.number}"), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width * 0.6, 6, t(subtitle), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(pdf.get_y(), store_bottom) + 3)
     pdf.set_draw_color(*ACCENT)
     pdf.set_line_width(0.6)
@@ -148,75 +168,117 @@ def invoice_pdf(invoice) -> bytes:
     pdf.set_line_width(0.2)
     pdf.ln(5)
 
-    # Facts: invoice and order on the left, payment and shipping on the right.
-    state = (invoice.state or "").upper()
-    facts_left = [("Invoice date", _date(invoice.created_at)), ("Order", f"#{order.number}"),
-                  ("Order date", _date(order.created_at))]
-    facts_right = [("Payment method", order.payment_method_title or order.payment_method_code or "-"),
-                   ("Shipping method", _shipping_label(order)), ("Status", state or "-")]
+
+def draw_facts(pdf: InvoiceDocument, left: list[tuple[str, str]], right: list[tuple[str, str]],
+               bold: tuple[str, ...] = ()) -> None:
+    """Two columns of label / value pairs."""
+    width = pdf.w - pdf.l_margin - pdf.r_margin
     y0 = pdf.get_y()
-    for column, facts in enumerate((facts_left, facts_right)):
+    bottoms = []
+    for column, facts in enumerate((left, right)):
         pdf.set_y(y0)
         x = pdf.l_margin + column * width / 2
         for label, value in facts:
             pdf.set_x(x)
             pdf.font(9, color=MUTED)
-            pdf.cell(32, 5.5, t(label))
-            pdf.font(9, "B" if label in ("Order", "Status") else "")
-            pdf.cell(width / 2 - 32, 5.5, t(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(32, 5.5, pdf.t(label))
+            pdf.font(9, "B" if label in bold else "")
+            pdf.multi_cell(width / 2 - 34, 5.5, pdf.t(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        bottoms.append(pdf.get_y())
+    pdf.set_y(max(bottoms))
     pdf.ln(5)
 
-    # Addresses, two columns.
-    bill = address_lines(order.billing_address) or [order.customer_name or order.customer_email]
-    if order.fulfillment_type == "pickup" and order.pickup_location_id:
-        ship_title = "Pickup at"
-        location = order.pickup_location
-        ship = [location.name, *address_lines(location.address)[1:]]
-    elif order.shipping_address:
-        ship_title, ship = "Ship to", address_lines(order.shipping_address)
-    else:
-        ship_title, ship = "Ship to", ["Nothing to ship"]
-    if order.customer_email and order.customer_email not in bill:
-        bill.append(order.customer_email)
+
+def draw_address_columns(pdf: InvoiceDocument, columns: list[tuple[str, list[str]]]) -> None:
+    """Side-by-side address blocks, each under a small title; the first line in bold."""
+    width = pdf.w - pdf.l_margin - pdf.r_margin
     y0 = pdf.get_y()
     bottoms = []
-    for column, (title, lines) in enumerate((("Bill to", bill), (ship_title, ship))):
+    for column, (title, lines) in enumerate(columns):
         x = pdf.l_margin + column * width / 2
         pdf.set_xy(x, y0)
         pdf.font(8, "B", MUTED)
-        pdf.cell(width / 2 - 6, 5, title.upper(), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width / 2 - 6, 5, pdf.t(title.upper()), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_draw_color(*RULE)
         pdf.line(x, pdf.get_y(), x + width / 2 - 8, pdf.get_y())
         pdf.ln(1.5)
         for n, line in enumerate(lines):
             pdf.set_x(x)
             pdf.font(10, "B" if n == 0 else "")
-            pdf.multi_cell(width / 2 - 8, 5, t(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(width / 2 - 8, 5, pdf.t(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         bottoms.append(pdf.get_y())
     pdf.set_y(max(bottoms) + 8)
 
-    # Lines.
+
+def draw_table(pdf: InvoiceDocument, columns, rows) -> None:
+    """A table with a heading row (repeated on each page) and horizontal rules; ``columns`` is
+    (heading, width in mm, alignment) and each row a sequence of strings."""
+    width = pdf.w - pdf.l_margin - pdf.r_margin
     pdf.font(8.5)
     pdf.set_draw_color(*RULE)
     with pdf.table(
-        col_widths=tuple(c[1] for c in COLUMNS), text_align=tuple(c[2] for c in COLUMNS),
+        col_widths=tuple(c[1] for c in columns), text_align=tuple(c[2] for c in columns),
         headings_style=FontFace(emphasis="BOLD", color=INK, fill_color=HEAD_FILL),
         line_height=4.4, padding=(1.3, 1.5), borders_layout="HORIZONTAL_LINES", first_row_as_headings=True,
         width=width,
     ) as table:
         head = table.row()
-        for heading, _, _ in COLUMNS:
+        for heading, _, _ in columns:
             head.cell(heading)
-        for item in items:
+        for values in rows:
             row = table.row()
-            for value in (item.sku or "-", item.name, str(item.quantity), money(item.price), money(item.subtotal),
-                          _minus(item.discount_amount), money(item.tax_amount), money(item.total)):
-                row.cell(t(value))
+            for value in values:
+                row.cell(pdf.t(value))
     pdf.ln(4)
+
+
+def ship_to(order) -> tuple[str, list[str]]:
+    """The "Ship to" (or "Pickup at") block of an order."""
+    if order.fulfillment_type == "pickup" and order.pickup_location_id:
+        location = order.pickup_location
+        return "Pickup at", [location.name, *address_lines(location.address)[1:]]
+    if order.shipping_address:
+        return "Ship to", address_lines(order.shipping_address)
+    return "Ship to", ["Nothing to ship"]
+
+
+def draw_invoice(pdf: InvoiceDocument, invoice, symbol: str = "") -> None:
+    """One invoice, from a new page of ``pdf``."""
+    order = invoice.order
+    items = list(invoice.items.all())
+    if pdf.t(symbol) != symbol:  # the core font cannot draw it; the label names the currency anyway
+        symbol = ""
+    width = begin_document(pdf, f"{settings.STORE_NAME} · Invoice #{invoice.number}")
+    t = pdf.t
+
+    # Header: store on the left, INVOICE and its number on the right.
+    draw_heading(pdf, "INVOICE", f"Invoice #{invoice.number}")
+
+    # Facts: invoice and order on the left, payment and shipping on the right.
+    state = (invoice.state or "").upper()
+    draw_facts(pdf,
+               [("Invoice date", _date(invoice.created_at)), ("Order", f"#{order.number}"),
+                ("Order date", _date(order.created_at))],
+               [("Payment method", order.payment_method_title or order.payment_method_code or "-"),
+                ("Shipping method", _shipping_label(order)), ("Status", state or "-")],
+               bold=("Order", "Status"))
+
+    # Addresses, two columns.
+    bill = address_lines(order.billing_address) or [order.customer_name or order.customer_email]
+    if order.customer_email and order.customer_email not in bill:
+        bill.append(order.customer_email)
+    draw_address_columns(pdf, [("Bill to", bill), ship_to(order)])
+
+    # Lines.
+    draw_table(pdf, COLUMNS, [
+        (item.sku or "-", item.name, str(item.quantity), money(item.price), money(item.subtotal),
+         _minus(item.discount_amount), money(item.tax_amount), money(item.total)) for item in items])
 
     # Totals, right-aligned under the table.
     rows = [("Subtotal", money(invoice.subtotal)), ("Discount", _minus(invoice.discount_total)),
             ("Tax", money(invoice.tax_total)), ("Shipping", money(invoice.shipping_total))]
+    if not invoice.discount_total:
+        rows.pop(1)  # no "Discount 0.00" line
     label_w, value_w = 45, 35
     x = pdf.w - pdf.r_margin - label_w - value_w
     if pdf.will_page_break(6 * len(rows) + 40):  # keep the totals and the closing note together
@@ -245,7 +307,44 @@ def invoice_pdf(invoice) -> bytes:
     pdf.font(9, color=MUTED)
     pdf.multi_cell(width, 5, t(f"Thank you for shopping with {settings.STORE_NAME}. Questions about this invoice? "
                                f"Reply to your order e-mail quoting order #{order.number}."), align="L")
+
+
+# ---------------------------------------------------------------------------- packing slips (SPEC §14)
+
+SLIP_COLUMNS = (("SKU", 35, "LEFT"), ("Product", 105, "LEFT"), ("Qty", 20, "RIGHT"), ("Packed", 20, "CENTER"))
+
+
+def packing_slips_pdf(slips) -> bytes:
+    """Packing slips (sales.packing.PackingSlip) in one PDF, each from a new page: what goes in the
+    parcel (SKU, product, quantity), where it goes and where it is picked from — no prices."""
+    slips = list(slips)
+    pdf = InvoiceDocument(footer_text="")
+    pdf.set_title(slips[0].title if len(slips) == 1 else f"{len(slips)} packing slips")
+    pdf.set_author(settings.STORE_NAME)
+    for slip in slips:
+        draw_packing_slip(pdf, slip)
     return bytes(pdf.output())
+
+
+def draw_packing_slip(pdf: InvoiceDocument, slip) -> None:
+    begin_document(pdf, f"{settings.STORE_NAME} · {slip.title}")
+    draw_heading(pdf, "PACKING SLIP", slip.title)
+    order = slip.order
+    left = [("Order", f"#{order.number}"), ("Order date", _date(order.created_at))]
+    if slip.date is not None:
+        left.insert(0, ("Shipped on", _date(slip.date)))
+    right = [("Shipping method", _shipping_label(order)), ("Units", str(slip.total_qty))]
+    if slip.carrier or slip.tracking:
+        right.append(("Carrier", " · ".join(x for x in (slip.carrier, slip.tracking) if x)))
+    draw_facts(pdf, left, right, bold=("Order", "Units"))
+    source = [slip.source_name or "To be chosen", *slip.source_lines]
+    if slip.source_note:
+        source.append(slip.source_note)
+    draw_address_columns(pdf, [ship_to(order), ("Pick from" if slip.date is None else "Shipped from", source)])
+    draw_table(pdf, SLIP_COLUMNS, [(line.sku or "-", line.name, str(line.quantity), "[   ]") for line in slip.lines])
+    if slip.note:
+        pdf.font(9, color=MUTED)
+        pdf.multi_cell(pdf.w - pdf.l_margin - pdf.r_margin, 5, pdf.t(slip.note), align="L")
 
 
 def _minus(amount: Decimal) -> str:
@@ -258,8 +357,9 @@ def _shipping_label(order) -> str:
     return order.shipping_method_title or order.shipping_method_code or "-"
 
 
-def _currency_symbol(code: str) -> str:
+def _currency_symbols(codes) -> dict[str, str]:
+    """Code → symbol for the given currencies, in one query."""
     from catalog.models import Currency
 
-    symbol = Currency.objects.filter(code=code).values_list("symbol", flat=True).first()
-    return symbol or ""
+    return {code: symbol or "" for code, symbol in Currency.objects.filter(code__in=set(codes))
+            .values_list("code", "symbol")}

@@ -17,11 +17,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from sales.admin.orders import CreatedRangeFilter
+from sales.formatting import format_datetime, person
 from sales.models import Invoice, Refund, Shipment
 from sales.selectors import invoice_queryset, refund_queryset, shipment_queryset
 
@@ -88,7 +87,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
     @admin.display(description="date", ordering="created_at")
     def created_display(self, obj):
-        return date_format(timezone.localtime(obj.created_at), "Y-m-d H:i")
+        return format_datetime(obj.created_at)
 
     @admin.display(description="customer e-mail", ordering="order__customer_email")
     def customer_email(self, obj):
@@ -100,7 +99,7 @@ class DocumentAdmin(admin.ModelAdmin):
 
     @admin.display(description="created by", ordering="created_by__email")
     def created_by_display(self, obj):
-        return obj.created_by or "—"
+        return person(obj.created_by) or "—"
 
     # ---- the read-only detail page
 
@@ -172,6 +171,27 @@ class ShipmentAdmin(DocumentAdmin):
     list_display_links = ("number_display",)
     list_filter = ("created_at", CreatedRangeFilter, "inventory_source")
     list_select_related = ("order", "created_by", "inventory_source")
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("<int:shipment_id>/packing-slip/", wrap(self.packing_slip_view),
+                     name="sales_shipment_packing_slip"), *super().get_urls()]
+
+    def packing_slip_view(self, request, shipment_id: int):
+        """The shipment's packing slip (sales/packing.py): its lines and quantities, the address
+        and the source it left from; no prices."""
+        from sales.packing import shipment_slip
+        from sales.pdf import packing_slips_pdf
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        shipment = shipment_queryset().select_related("order__pickup_location").defer(*_ORDER_HEAVY[2:]) \
+            .filter(id=shipment_id).first()
+        if shipment is None:
+            raise Http404(f"Shipment {shipment_id} not found.")
+        response = HttpResponse(packing_slips_pdf([shipment_slip(shipment)]), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="packing-slip-{shipment.number}.pdf"'
+        return response
 
     @admin.display(description="source", ordering="inventory_source__name")
     def source_display(self, obj):

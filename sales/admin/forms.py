@@ -85,3 +85,46 @@ class AddItemForm(QuantityForm):
 
 class CouponForm(forms.Form):
     code = forms.CharField(max_length=32, label="Coupon code")
+
+
+# ---------------------------------------------------------------------------- search-as-you-type pickers (SPEC §14)
+
+
+def _autocomplete(model, field_name: str, placeholder: str):
+    """The admin's own autocomplete widget (select2 over /admin/autocomplete/), searching the related
+    model's admin ``search_fields`` (customers: e-mail and names; products: SKU and name) with
+    that admin's view permission. ``model.field_name`` names the relation it picks for."""
+    from django.contrib import admin
+    from django.contrib.admin.widgets import AutocompleteSelect
+
+    return AutocompleteSelect(model._meta.get_field(field_name), admin.site,
+                              attrs={"data-placeholder": placeholder, "class": "wizard-autocomplete"})
+
+
+class CustomerPickForm(forms.Form):
+    """Step 1: pick the customer as you type (the search form beside it works without JavaScript).
+    Only rendered: the step's POST handler reads ``customer_id`` as before."""
+
+    def __init__(self, *args, **kwargs):
+        from carts.models import Cart
+        from customers.models import Customer
+
+        super().__init__(*args, **kwargs)
+        self.fields["customer_id"] = forms.ModelChoiceField(
+            Customer.objects.all(), label="Customer",
+            widget=_autocomplete(Cart, "customer", "Type an e-mail or a name…"))
+
+
+class ProductPickForm(forms.Form):
+    """Step 2: pick a product as you type and add it with a quantity (posted as the search results' Add)."""
+
+    def __init__(self, *args, **kwargs):
+        from carts.models import CartItem
+        from catalog.models import Product
+
+        super().__init__(*args, **kwargs)
+        self.fields["product_id"] = forms.ModelChoiceField(
+            Product.objects.all(), label="Product",
+            widget=_autocomplete(CartItem, "product", "Type a SKU or a product name…"))
+        self.fields["quantity"] = forms.IntegerField(min_value=1, initial=1)
+        self.fields["quantity"].widget.attrs.update({"style": "width:5em", "aria-label": "Quantity"})

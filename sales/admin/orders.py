@@ -24,23 +24,25 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from carts.models import PaymentMethod
 from config.countries import country_name
 from config.errors import DomainError
+from sales.admin import mass_actions
 from sales.admin.actions import OrderActions, action_buttons, order_flags
+from sales.admin.history import event_sentence
 from sales.admin.pagination import LargeTablePaginator
 from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
 from sales.exports import order_csv_response
+from sales.formatting import format_datetime
 from sales.models import (
     Channel,
     Invoice,
@@ -60,8 +62,18 @@ from sales.services.reorder import order_reorder
 
 
 class StatusFilter(admin.SimpleListFilter):
+    """By status, each with its count: how many orders the list would show with that status and
+    every other filter and the search as they are (the admin's "facets", for this filter only).
+    One GROUP BY status over the list's other conditions; by default (not archived) PostgreSQL
+    answers it from the (archived_at, status) index."""
+
     title = "status"
     parameter_name = "status"
+
+    def __init__(self, request, params, model, model_admin):
+        self.request = request
+        self.model_admin = model_admin
+        super().__init__(request, params, model, model_admin)
 
     def lookups(self, request, model_admin):
         return [(str(s.value), STATUS_TITLES[s.value]) for s in OrderStatus]
@@ -71,6 +83,25 @@ class StatusFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(status=int(value))
         return queryset
+
+    def counts(self, changelist) -> dict[int, int]:
+        queryset = changelist.root_queryset
+        for spec in changelist.filter_specs:
+            filtered = spec.queryset(self.request, queryset) if spec is not self else None
+            if filtered is not None:
+                queryset = filtered
+        queryset, _ = self.model_admin.get_search_results(self.request, queryset, changelist.query)
+        return dict(queryset.order_by().values_list("status").annotate(n=Count("*")))
+
+    def choices(self, changelist):
+        counts = self.counts(changelist)
+        for n, choice in enumerate(super().choices(changelist)):
+            if n == 0:
+                choice["display"] = f"{choice['display']} ({sum(counts.values())})"
+            else:
+                value = int(self.lookup_choices[n - 1][0])
+                choice["display"] = f"{choice['display']} ({counts.get(value, 0)})"
+            yield choice
 
 
 class CreatedRangeFilter(admin.ListFilter):
@@ -261,7 +292,9 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = LargeTablePaginator
     show_facets = admin.ShowFacets.NEVER
-    actions = [export_csv]
+    # Mass actions (SPEC §14, sales/admin/mass_actions.py): each shown only to users holding its permission.
+    actions = [*(mass_actions.admin_action(a) for a in mass_actions.MASS_ACTIONS), mass_actions.print_invoices,
+               mass_actions.print_packing_slips, export_csv]
     change_list_template = "admin/sales/order/change_list.html"
     detail_template = "admin/sales/order/detail.html"
 
@@ -279,6 +312,15 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for action in mass_actions.MASS_ACTIONS:
+            if not request.user.has_perm(action.permission):
+                actions.pop(f"mass_{action.key}", None)
+        if not request.user.has_perm("sales.view_invoice"):
+            actions.pop("print_invoices", None)
+        return actions
+
     def get_queryset(self, request):
         # Large JSON columns are not shown in lists; the order page reads through order_page_queryset().
         return super().get_queryset(request).defer("billing_address", "shipping_address", "metadata", "extra",
@@ -295,7 +337,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="date", ordering="created_at")
     def created_display(self, obj: Order):
-        return date_format(timezone.localtime(obj.created_at), "Y-m-d H:i")
+        return format_datetime(obj.created_at)
 
     @admin.display(description="customer", ordering="customer_name")
     def customer_display(self, obj: Order):
@@ -336,6 +378,8 @@ class OrderAdmin(admin.ModelAdmin):
             path("create/<int:cart_id>/<slug:step>/", wrap(wizard.step_view), name="sales_order_create_step"),
             path("export.csv", wrap(self.export_view), name="sales_order_export"),
             path("<int:order_id>/reorder/", wrap(self.reorder_view), name="sales_order_reorder"),
+            path("<int:order_id>/packing-slip/", wrap(self.packing_slip_view), name="sales_order_packing_slip"),
+            path("mass/<slug:token>/", wrap(self.mass_result_view), name="sales_order_mass_result"),
             *OrderActions(self).urls(),
         ]
         return custom + super().get_urls()
@@ -357,6 +401,29 @@ class OrderAdmin(admin.ModelAdmin):
             messages.error(request, f"The export's filter is not valid ({exc}); nothing was exported.")
             return HttpResponseRedirect(reverse("admin:sales_order_changelist"))
         return order_csv_response(queryset)
+
+    def mass_result_view(self, request, token: str):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return mass_actions.result_view(self, request, token)
+
+    def packing_slip_view(self, request, order_id: int):
+        """The order's packing slip: what is still to ship, or, when everything has shipped, its
+        shipments' slips (sales/packing.py), as one PDF."""
+        from sales.packing import slips_for_orders
+        from sales.pdf import packing_slips_pdf
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        slips, nothing = slips_for_orders([order_id])
+        if not slips:
+            if not nothing:
+                raise Http404(f"Order {order_id} not found.")
+            messages.info(request, f"Order #{nothing[0].number} has nothing to ship and no shipment: no packing slip.")
+            return HttpResponseRedirect(reverse("admin:sales_order_change", args=[order_id]))
+        response = HttpResponse(packing_slips_pdf(slips), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="packing-slip-{slips[0].order.number}.pdf"'
+        return response
 
     def reorder_view(self, request, order_id: int):
         if request.method != "POST":
@@ -390,8 +457,9 @@ class OrderAdmin(admin.ModelAdmin):
             raise PermissionDenied
         items = list(order.items.all())
         events = list(order.events.all())
+        shipments = {s.id: s for s in order.shipments.all()}
         for event in events:
-            event.data_pairs = list(event.data.items()) if isinstance(event.data, dict) else []
+            event.sentence = event_sentence(event, order, request.user, shipments)
         can = order_flags(order, items)
         # The page shows 100 lines at a time (SPEC §16): a 1,000-line order stays a page, not megabytes.
         items_page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("items_page"))
@@ -418,6 +486,7 @@ class OrderAdmin(admin.ModelAdmin):
             "can": can,
             "buttons": action_buttons(request.user, order, can),
             "can_reorder": request.user.has_perm(CART_PERM) and order.customer_id is not None,
+            "has_packing_slip": any(i.qty_to_ship > 0 for i in items) or bool(order.shipments.all()),
             # An imported order keeps the whole document it came from (SPEC §7.2): shown as received.
             "source_document_json": (json.dumps(order.source_document, indent=2, ensure_ascii=False)
                                      if order.source_document else ""),

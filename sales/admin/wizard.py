@@ -30,7 +30,16 @@ from catalog.selectors import products_with_stock, saleable_of
 from config.errors import DomainError
 from customers.models import Customer
 from customers.services.customers import customer_create
-from sales.admin.forms import AddItemForm, AddressesStepForm, AddressForm, CouponForm, CustomerCreateForm, QuantityForm
+from sales.admin.forms import (
+    AddItemForm,
+    AddressesStepForm,
+    AddressForm,
+    CouponForm,
+    CustomerCreateForm,
+    CustomerPickForm,
+    ProductPickForm,
+    QuantityForm,
+)
 from sales.models import Order
 from sales.services.placing import order_place
 
@@ -185,6 +194,8 @@ class OrderWizard:
             "currencies": currencies, "drafts": list(drafts),
             "selected_currency": request.POST.get("currency") or settings.BASE_CURRENCY,
             "can_add_customer": request.user.has_perm("customers.add_customer"),
+            # search as you type (the admin's autocomplete) for users who may view customers
+            "pick_form": CustomerPickForm() if request.user.has_perm("customers.view_customer") else None,
         })
 
     def customer_step(self, request, cart: Cart):
@@ -266,6 +277,7 @@ class OrderWizard:
             "q": q, "results": results, "lines": lines,
             "posted_sku": (posted or {}).get("sku", "") if not posted_product else "",
             "posted_sku_qty": posted_qty if (posted or {}).get("sku") and not posted_product else "1",
+            "pick_form": ProductPickForm() if request.user.has_perm("catalog.view_product") else None,
         }, cart)
 
     # ------------------------------------------------------------------ step 3: addresses

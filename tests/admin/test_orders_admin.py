@@ -17,8 +17,9 @@ from tests.catalog.factories import ProductFactory
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/admin/sales/order/"
-# session, user, payment-method filter lookups, the filtered COUNT, the page of orders
-CHANGELIST_QUERIES = 5
+# session, user, payment-method filter lookups, the status filter's counts (one GROUP BY), the filtered COUNT,
+# the page of orders
+CHANGELIST_QUERIES = 6
 # session, user, order (+customer, pickup location, creator), items, invoices, shipments, refunds, payments,
 # comments, history events
 ORDER_PAGE_QUERIES = 10

@@ -2,7 +2,9 @@
 
 Never a downloaded browser: chromium comes from apt (`apt-get install chromium`, /usr/bin/chromium).
 Without it these tests skip with the reason, except under CI=true, where its absence fails them.
-Screenshots go to docs/screenshots/ (or $SCREENSHOT_DIR), palette-compressed to stay small.
+Screenshots are taken only when asked — SCREENSHOTS=1 (`make screenshots`) — so `make test`
+never rewrites tracked files; they go to docs/screenshots/ (or $SCREENSHOT_DIR),
+palette-compressed to stay small.
 """
 
 import os
@@ -17,6 +19,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 IS_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SCREENSHOTS = os.environ.get("SCREENSHOTS", "").lower() in {"1", "true", "yes"}
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "docs" / "screenshots")
 PASSWORD = "correct-horse-battery"
 
@@ -37,13 +40,32 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=live_server.url,
-                                  locale="en-US", timezone_id="UTC")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def new_page(browser, live_server):
+    """new_page(width, height) → a page in a fresh browser context (its own storage) of that size."""
+    contexts = []
+
+    def make(width: int = 1440, height: int = 900, **options):
+        context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url,
+                                      locale="en-US", timezone_id="UTC", **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page(1440, 900)
+
+
+@pytest.fixture
+def laptop_page(new_page):
+    """A 1366 × 768 laptop screen (SPEC §14), downloads allowed."""
+    return new_page(1366, 768, accept_downloads=True)
 
 
 def login(page, email: str, password: str = PASSWORD) -> None:
@@ -56,11 +78,14 @@ def login(page, email: str, password: str = PASSWORD) -> None:
 
 @pytest.fixture
 def screenshot():
-    """screenshot(page, "name") saves docs/screenshots/name.png as a small palette PNG."""
+    """screenshot(page, "name") saves docs/screenshots/name.png as a small palette PNG — only with
+    SCREENSHOTS=1; otherwise it does nothing and returns None."""
 
-    def take(page, name: str, *, full_page: bool = False) -> Path:
+    def take(page, name: str, *, full_page: bool = False) -> Path | None:
         from PIL import Image
 
+        if not SCREENSHOTS:
+            return None
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="hide")

@@ -27,7 +27,9 @@
       cells.forEach(function (cell) {
         var name = cell.getAttribute("data-total");
         if (state === "ok") {
-          cell.textContent = (cell.getAttribute("data-sign") || "") + data.totals[name] + " " + data.currency;
+          // no "−0.00": a sign only on an amount that is not zero
+          var sign = Number(data.totals[name]) ? (cell.getAttribute("data-sign") || "") : "";
+          cell.textContent = sign + data.totals[name] + " " + data.currency;
         } else {
           cell.textContent = "—";
         }

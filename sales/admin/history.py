@@ -1,0 +1,223 @@
+"""The order page's history as sentences (SPEC §14): "Invoice #200000012 created by Ada Admin:
+2 items, 21.00 USD", with links to the documents — never the event's raw data.
+
+Each event type has one writer below; ``event_sentence`` picks it by the event's type and hands
+it the event's ``data`` (what the service recorded, see ``event_record`` calls in
+sales/services/). A type without a writer (one added later, e.g. hold / release hold) still
+reads as a sentence: its label, and who did it. Reading the data is defensive: old rows or
+imported history may lack a key, and a sentence then simply says less.
+
+Nothing here queries the database: the actor comes with the event (select_related), the
+documents' links are built from the ids the event carries, a shipment's source name comes from
+the order page's shipments (already loaded), and the currency is the order's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from sales.formatting import format_money, person
+from sales.models import EventType, Order, OrderEvent
+
+DOC_URLS = {"invoice": "admin:sales_invoice_change", "shipment": "admin:sales_shipment_change",
+            "refund": "admin:sales_refund_change"}
+DOC_PERMS = {"invoice": "sales.view_invoice", "shipment": "sales.view_shipment", "refund": "sales.view_refund"}
+
+
+class Sentence:
+    """What one writer gets: the event, the order and what the user may open."""
+
+    def __init__(self, event: OrderEvent, order: Order, user, shipments: dict | None = None) -> None:
+        self.event = event
+        self.order = order
+        self.user = user
+        self.shipments = shipments or {}
+        self.data = event.data if isinstance(event.data, dict) else {}
+
+    def by(self) -> SafeString:
+        name = person(self.event.actor) if self.event.actor_id else ""
+        return format_html(" by {}", name) if name else mark_safe("")
+
+    def money(self, key: str) -> str | None:
+        value = self.data.get(key)
+        try:
+            return format_money(Decimal(str(value)), self.order.currency) if value not in (None, "") else None
+        except (InvalidOperation, ValueError):
+            return None
+
+    def units(self) -> int | None:
+        items = self.data.get("items")
+        if not isinstance(items, list):
+            return None
+        try:
+            return sum(int(x.get("quantity") or 0) for x in items if isinstance(x, dict))
+        except (TypeError, ValueError):
+            return None
+
+    def doc(self, kind: str, id_key: str) -> SafeString:
+        """"Invoice #N" linked to the document's page when the user may open it."""
+        number = self.data.get("number")
+        label = f"{kind.capitalize()} #{number}" if number else kind.capitalize()
+        doc_id = self.data.get(id_key)
+        if isinstance(doc_id, int) and self.user is not None and self.user.has_perm(DOC_PERMS[kind]):
+            return format_html('<a href="{}" class="history-doc">{}</a>', reverse(DOC_URLS[kind], args=[doc_id]),
+                               label)
+        return format_html("{}", label)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _details(*parts) -> SafeString:
+    """": a, b, c" of the parts that are not empty, or nothing."""
+    parts = [p for p in parts if p]
+    if not parts:
+        return mark_safe("")
+    return format_html(": {}", format_html_join(", ", "{}", ((p,) for p in parts)))
+
+
+def _placed(s: Sentence) -> SafeString:
+    lines = s.data.get("items")
+    return format_html("Order placed{}{}", s.by(), _details(
+        plural(lines, "line") if isinstance(lines, int) else None, s.money("grand_total")))
+
+
+def _created(s: Sentence) -> SafeString:
+    cost = s.money("cost")
+    return format_html("Order created through the API{}{}", s.by(),
+                       _details(f"a custom amount of {cost}" if cost else None))
+
+
+def _imported(s: Sentence) -> SafeString:
+    reference = s.data.get("reference")
+    lines = s.data.get("items")
+    shipments = s.data.get("shipments")
+    return format_html("Order imported{}{}{}", format_html(" from {}", reference) if reference else "", s.by(),
+                       _details(plural(lines, "line") if isinstance(lines, int) else None, s.money("grand_total"),
+                                "invoiced" if s.data.get("invoiced") else None,
+                                plural(shipments, "shipment") if isinstance(shipments, int) and shipments else None))
+
+
+def _invoiced(s: Sentence) -> SafeString:
+    units = s.units()
+    return format_html("{} created{}{}", s.doc("invoice", "invoice_id"), s.by(),
+                       _details(plural(units, "item") if units is not None else None, s.money("grand_total")))
+
+
+def _shipped(s: Sentence) -> SafeString:
+    units = s.data.get("total_qty")
+    if not isinstance(units, int):
+        units = s.units()
+    shipment = s.shipments.get(s.data.get("shipment_id"))
+    source = shipment.inventory_source.name if shipment is not None else s.data.get("inventory_source")
+    carrier = " ".join(str(x) for x in (s.data.get("carrier_title"), s.data.get("track_number")) if x)
+    return format_html("{} created{}{}", s.doc("shipment", "shipment_id"), s.by(), _details(
+        plural(units, "item") if units is not None else None,
+        f"from {source}" if source else None, carrier or None))
+
+
+def _refunded(s: Sentence) -> SafeString:
+    units = s.units()
+    shipping = s.money("shipping_amount") if s.data.get("shipping_amount") not in (None, "0", "0.00") else None
+    refund_adj = s.money("adjustment_refund") if s.data.get("adjustment_refund") not in (None, "0", "0.00") else None
+    fee = s.money("adjustment_fee") if s.data.get("adjustment_fee") not in (None, "0", "0.00") else None
+    return format_html("{} created{}{}", s.doc("refund", "refund_id"), s.by(), _details(
+        plural(units, "item") if units else None, s.money("grand_total"),
+        f"shipping {shipping}" if shipping else None, f"adjustment {refund_adj}" if refund_adj else None,
+        f"fee {fee}" if fee else None, "returned to stock" if s.data.get("return_to_stock") else None))
+
+
+def _canceled(s: Sentence) -> SafeString:
+    units = s.units()
+    what = "Order canceled" if s.data.get("fully") else "What was left canceled"
+    return format_html("{}{}{}", what, s.by(), _details(plural(units, "item") if units else None,
+                                                           s.money("amount")))
+
+
+def _commented(s: Sentence) -> SafeString:
+    return format_html("Comment added{}{}", s.by(),
+                       mark_safe(" (customer notified)") if s.data.get("customer_notified") else "")
+
+
+def _edited(s: Sentence) -> SafeString:
+    def count(key: str) -> int:
+        value = s.data.get(key)
+        return len(value) if isinstance(value, list) else 0
+
+    added, changed, removed = count("added"), count("changed"), count("removed")
+    coupon = s.data.get("coupon_removed")
+    total = s.money("grand_total")
+    return format_html("Items edited{}{}", s.by(), _details(
+        f"{plural(added, 'line')} added" if added else None, f"{plural(changed, 'line')} changed" if changed else None,
+        f"{plural(removed, 'line')} removed" if removed else None, f"coupon {coupon} removed" if coupon else None,
+        f"grand total now {total}" if total else None))
+
+
+def _archived(s: Sentence) -> SafeString:
+    return format_html("Archived{}{}", s.by(), mark_safe(" (in bulk)") if s.data.get("bulk") else "")
+
+
+def _restored(s: Sentence) -> SafeString:
+    return format_html("Restored{}{}", s.by(), mark_safe(" (in bulk)") if s.data.get("bulk") else "")
+
+
+def _fraud_cleared(s: Sentence) -> SafeString:
+    status = s.data.get("status_after")
+    return format_html("Fraud flag cleared{}{}", s.by(), _details(f"now {status.replace('_', ' ')}" if status else None))
+
+
+def _payment_captured(s: Sentence) -> SafeString:
+    provider = s.data.get("provider")
+    reference = s.data.get("reference")
+    invoice_id = s.data.get("invoice_id")
+    invoice = None
+    if isinstance(invoice_id, int):
+        link = Sentence(s.event, s.order, s.user)
+        link.data = {"number": None, "invoice_id": invoice_id}
+        invoice = link.doc("invoice", "invoice_id")
+    return format_html("Payment of {} captured{}{}{}", s.money("amount") or "?",
+                       format_html(" by {}", provider) if provider else "",
+                       format_html(" (reference {})", reference) if reference else "",
+                       format_html(", {} issued", invoice) if invoice else "")
+
+
+def _email_sent(s: Sentence) -> SafeString:
+    subject = s.data.get("subject")
+    to = s.data.get("to")
+    return format_html("E-mail {}sent{}", format_html("“{}” ", subject) if subject else "",
+                       format_html(" to {}", to) if to else "")
+
+
+WRITERS: dict[str, Callable[[Sentence], SafeString]] = {
+    EventType.PLACED: _placed,
+    EventType.CREATED: _created,
+    EventType.IMPORTED: _imported,
+    EventType.INVOICED: _invoiced,
+    EventType.SHIPPED: _shipped,
+    EventType.REFUNDED: _refunded,
+    EventType.CANCELED: _canceled,
+    EventType.COMMENTED: _commented,
+    EventType.EDITED: _edited,
+    EventType.ARCHIVED: _archived,
+    EventType.RESTORED: _restored,
+    EventType.FRAUD_CLEARED: _fraud_cleared,
+    EventType.PAYMENT_CAPTURED: _payment_captured,
+    EventType.EMAIL_SENT: _email_sent,
+}
+
+
+def event_sentence(event: OrderEvent, order: Order, user, shipments: dict | None = None) -> SafeString:
+    """``shipments``: id → the order's shipments with their source loaded, to name a shipment's source
+    (the event keeps its code); without it the code is shown."""
+    sentence = Sentence(event, order, user, shipments)
+    writer = WRITERS.get(event.type)
+    if writer is None:
+        label = event.get_type_display() if event.type in EventType.values else str(event.type).replace("_", " ")
+        return format_html("{}{}", label[:1].upper() + label[1:], sentence.by())
+    return writer(sentence)
