@@ -226,6 +226,7 @@ def test_customer_and_product_pickers_search_as_you_type(laptop_page, screenshot
     page.fill(".select2-search__field", "ross")
     option = page.locator(".select2-results__option", has_text="maria.rossi@example.com")
     expect(option).to_be_visible()
+    expect(page.locator(".select2-results__option.loading-results")).to_have_count(0)
     screenshot(page, "wizard-customer-autocomplete")
     option.click()
     page.click("#customer-autocomplete-start")
