@@ -174,3 +174,12 @@ def test_status_counts_are_one_query_at_any_size(admin_client, django_assert_num
     with django_assert_num_queries(CHANGELIST_QUERIES):
         r = admin_client.get(LIST_URL)
     assert f"All ({n})" in r.content.decode()
+
+
+def test_generic_admin_pages_use_the_same_date_format(admin_client):
+    from tests.customers.factories import CustomerFactory
+
+    customer = CustomerFactory()
+    body = admin_client.get("/admin/customers/customer/").content.decode()
+    assert timezone.localtime(customer.created_at).strftime("%Y-%m-%d %H:%M") in body
+    assert "a.m." not in body and "p.m." not in body
