@@ -57,8 +57,7 @@ def test_unknown_event_types_are_refused(api, events, field):
 def test_unknown_event_types_are_refused_on_patch_too(api):
     endpoint = create(api).json()
     r = api.patch(f"{URL}/{endpoint['id']}", {"events": ["order.invoiced", "order.typo"]}, format="json")
-    assert r.status_code == 400 and r.json()["code"] == "unknown_event_type"
-    assert r.json()["errors"][0]["field"] == "events.1"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "events.1"
     assert WebhookEndpoint.objects.get().events == ["*"]
 
 

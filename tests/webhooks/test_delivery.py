@@ -264,7 +264,8 @@ def test_the_retry_job_claims_a_delivery_once(monkeypatch, receiver, endpoint_fo
     ((args, kwargs),) = handed
     assert delivery_attempt(delivery_id=str(delivery.id)) is None  # leased by the job
     token = parse_datetime(kwargs["token"])
-    assert delivery_attempt(delivery_id=args[0], token=token).attempts == 2
+    assert delivery_attempt(delivery_id=args[0], token=token).status == 500
+    assert WebhookDelivery.objects.get().attempts == 2
     assert delivery_attempt(delivery_id=args[0], token=token) is None  # a repeated message sends nothing
     assert len(receiver.requests) == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.serializers import StrictSerializer
@@ -10,15 +11,26 @@ from webhooks.models.endpoint import URL_MAX_LENGTH
 from webhooks.services.endpoints import DESCRIPTION_MAX_LENGTH, SECRET_MAX_LENGTH, SECRET_MIN_LENGTH
 from webhooks.types import ALL, EVENT_TYPES
 
+URL_PATTERN = r"^https?://\S+$"
+
+
+@extend_schema_field({"type": "string", "pattern": URL_PATTERN, "maxLength": URL_MAX_LENGTH})
+class HttpUrlField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(URL_PATTERN, max_length=URL_MAX_LENGTH, **kwargs)
+
+
 EVENTS_HELP = f'Event types, or ["*"] for every order event. Known: {", ".join(EVENT_TYPES)}'
 
 
 class WebhookEndpointInSerializer(StrictSerializer):
     """The body of create (url and events required) and of PATCH (every field optional)."""
 
-    url = serializers.CharField(max_length=URL_MAX_LENGTH, help_text="http:// or https://, at most 2048 characters")
-    events = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False,
-                                   help_text=EVENTS_HELP)
+    url = HttpUrlField(help_text="http:// or https://, at most 2048 characters; with WEBHOOK_ALLOW_PRIVATE_URLS off, "
+                                 "a host that is or resolves to a loopback, private or link-local address is refused "
+                                 "(400)")
+    events = serializers.ListField(child=serializers.ChoiceField(choices=[ALL, *EVENT_TYPES]), allow_empty=False,
+                                   min_length=1, help_text=EVENTS_HELP)
     secret = serializers.CharField(min_length=SECRET_MIN_LENGTH, max_length=SECRET_MAX_LENGTH, required=False,
                                    write_only=True, trim_whitespace=False,
                                    help_text="Signs every delivery; generated (64 hex characters) when not given")
