@@ -32,11 +32,13 @@ DOC_PERMS = {"invoice": "sales.view_invoice", "shipment": "sales.view_shipment",
 class Sentence:
     """What one writer gets: the event, the order and what the user may open."""
 
-    def __init__(self, event: OrderEvent, order: Order, user, shipments: dict | None = None) -> None:
+    def __init__(self, event: OrderEvent, order: Order, user, shipments: dict | None = None,
+                 invoices: dict | None = None) -> None:
         self.event = event
         self.order = order
         self.user = user
         self.shipments = shipments or {}
+        self.invoices = invoices or {}
         self.data = event.data if isinstance(event.data, dict) else {}
 
     def by(self) -> SafeString:
@@ -179,7 +181,8 @@ def _payment_captured(s: Sentence) -> SafeString:
     invoice = None
     if isinstance(invoice_id, int):
         link = Sentence(s.event, s.order, s.user)
-        link.data = {"number": None, "invoice_id": invoice_id}
+        known = s.invoices.get(invoice_id)
+        link.data = {"number": known.number if known is not None else None, "invoice_id": invoice_id}
         invoice = link.doc("invoice", "invoice_id")
     return format_html("Payment of {} captured{}{}{}", s.money("amount") or "?",
                        format_html(" by {}", provider) if provider else "",
@@ -212,10 +215,11 @@ WRITERS: dict[str, Callable[[Sentence], SafeString]] = {
 }
 
 
-def event_sentence(event: OrderEvent, order: Order, user, shipments: dict | None = None) -> SafeString:
-    """``shipments``: id → the order's shipments with their source loaded, to name a shipment's source
-    (the event keeps its code); without it the code is shown."""
-    sentence = Sentence(event, order, user, shipments)
+def event_sentence(event: OrderEvent, order: Order, user, shipments: dict | None = None,
+                   invoices: dict | None = None) -> SafeString:
+    """``shipments`` / ``invoices``: id → the order's documents (already loaded), to name a shipment's
+    source (the event keeps its code) and a captured payment's invoice; without them less is said."""
+    sentence = Sentence(event, order, user, shipments, invoices)
     writer = WRITERS.get(event.type)
     if writer is None:
         label = event.get_type_display() if event.type in EventType.values else str(event.type).replace("_", " ")

@@ -458,8 +458,9 @@ class OrderAdmin(admin.ModelAdmin):
         items = list(order.items.all())
         events = list(order.events.all())
         shipments = {s.id: s for s in order.shipments.all()}
+        invoices = {i.id: i for i in order.invoices.all()}
         for event in events:
-            event.sentence = event_sentence(event, order, request.user, shipments)
+            event.sentence = event_sentence(event, order, request.user, shipments, invoices)
         can = order_flags(order, items)
         # The page shows 100 lines at a time (SPEC §16): a 1,000-line order stays a page, not megabytes.
         items_page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("items_page"))

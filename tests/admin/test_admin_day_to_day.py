@@ -94,6 +94,16 @@ def test_history_sentence_for_cancel_archive_and_an_unknown_type(admin_client, a
     assert "Held by Ada Admin" in history
 
 
+def test_history_sentence_for_a_captured_payment(admin_client):
+    from sales.services.checkout import checkout_pay
+
+    order = order_with((product("10.00"), 1), payment="paylink")
+    invoice = checkout_pay(token=order.checkout_token)
+    history = page(admin_client, order)
+    assert f"Payment of {invoice.grand_total} USD captured by test" in history
+    assert f"Invoice #{invoice.number}</a> issued" in history
+
+
 def test_history_links_need_the_document_permission(admin_user):
     from django.contrib.auth.models import Permission
     from django.test import Client
