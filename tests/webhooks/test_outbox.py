@@ -280,3 +280,38 @@ def test_after_a_real_commit_the_delivery_is_sent_in_process(receiver, endpoint_
     (got,) = receiver.wait_for(1)
     assert got.event == "order.canceled" and got.json()["data"]["order"]["status"] == "canceled"
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_a_broker_down_at_commit_fails_nothing_and_loses_nothing(receiver, endpoint_for,
+                                                                 django_capture_on_commit_callbacks, caplog):
+    """The publish after the commit fails (no broker answers): the action has succeeded, the
+    delivery waits in the outbox, and the retry job sends it once tasks can run again."""
+    import time
+
+    from kombu import pools
+
+    from config.celery import app
+
+    o = order()
+    endpoint_for(receiver, events=["order.commented"])
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "broker_connection_timeout")}
+    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:9/0", broker_connection_timeout=1)
+    pools.reset()
+    app._pool = app.amqp._producer_pool = None
+    try:
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            note = comment_add(order_id=o.id, comment="while the broker is down", actor=None)
+        assert time.monotonic() - started < 15
+    finally:
+        app.conf.update(saved)
+        pools.reset()
+        app._pool = app.amqp._producer_pool = None
+    assert note.id and receiver.requests == []
+    assert any("on_commit" in r.getMessage() for r in caplog.records)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 0
+    call_command("webhooks_retry", stdout=__import__("io").StringIO())
+    (got,) = receiver.wait_for(1)
+    assert got.delivery == str(delivery.id)
+    assert WebhookDelivery.objects.get().status == "delivered"
