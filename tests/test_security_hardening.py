@@ -211,3 +211,20 @@ def test_no_admin_list_answers_a_bad_filter_with_a_500(admin_client):
             assert response.status_code < 500, (url, query)
             checked += 1
     assert checked > 100
+
+
+def test_nul_characters_are_refused_not_a_500(api, admin_client):
+    """PostgreSQL refuses NUL in text and jsonb: every way in answers 400 before anything is read or written."""
+    order = placed_order()
+    for url in ("/api/admin/orders?search=%00", "/api/admin/orders?email=a%00b", "/api/admin/customers?search=%00",
+                "/api/admin/invoices?order_number=%00"):
+        assert_error(api.get(url), 400, "validation_error")
+    assert admin_client.get("/admin/sales/order/?q=%00").status_code == 400
+    assert admin_client.get("/admin/customers/customer/?q=a%00").status_code == 400
+    with nothing_written():
+        assert_error(api.post("/api/admin/orders", {"email": "a@example.com", "cost": "5.00",
+                                                    "metadata": {"k": "a\x00b"}}, format="json"), 400, "parse_error")
+        assert_error(api.post(f"/api/admin/orders/{order.id}/comments", {"comment": "x", "n\x00": 1}, format="json"),
+                     400, "parse_error")
+        assert_error(api.post("/api/admin/orders/import", document(reference="NUL", note="\x00"), format="json"),
+                     400, "parse_error")
