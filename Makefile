@@ -47,8 +47,11 @@ screenshots: install
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/orderdesk} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, then mypy (django-stubs + djangorestframework-stubs; strict on services, sales/status.py and
+# config/, set in pyproject.toml's [tool.mypy]).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -11,6 +11,8 @@ product and ``inventory_set`` the stock rows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, OuterRef, Subquery, Sum, Value
@@ -24,6 +26,17 @@ from catalog.services.stock import inventory_set
 from config.addresses import ADDRESS_FIELDS
 from config.countries import country_code_clean
 from config.errors import DomainError
+
+
+class StockAnnotations(TypedDict):
+    on_hand: int
+    saleable: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    ProductWithStock = WithAnnotations[Product, StockAnnotations]
 
 
 def on_hand_subquery() -> Subquery:
@@ -47,7 +60,7 @@ class ProductInventoryInline(admin.TabularInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "qty":
+        if db_field.name == "qty" and isinstance(field, forms.IntegerField):
             field.min_value = 0
             field.widget.attrs["min"] = 0
         return field
@@ -60,14 +73,16 @@ class ProductAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "parent" in self.fields:
+        parent = self.fields.get("parent")
+        if isinstance(parent, forms.ModelChoiceField):
             # A variant's parent is a configurable product.
-            self.fields["parent"].queryset = Product.objects.filter(type=ProductType.CONFIGURABLE)
+            parent.queryset = Product.objects.filter(type=ProductType.CONFIGURABLE)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         # The catalog's rule, on the product as stored (the instance is overlaid only after clean).
-        change = {}
+        change: dict[str, Any] = {}
         if "type" in data:
             change["type"] = data["type"]
         if "parent" in data:
@@ -78,7 +93,7 @@ class ProductAdminForm(forms.ModelForm):
             self.add_error("parent" if exc.field == "parent_id" else "type", exc.message)
         return data
 
-    def service_data(self) -> dict:
+    def service_data(self) -> dict[str, Any]:
         """The changed fields as the catalog's services take them (foreign keys as ``*_id``)."""
         names = self.changed_data if self.instance.pk else list(self.Meta.fields)
         return {f"{name}_id" if name in ("tax_category", "parent") else name:
@@ -146,7 +161,7 @@ class ProductAdmin(admin.ModelAdmin):
         inventory_set(product=form.instance, levels=levels, removed=removed)
 
     @admin.display(description="saleable", ordering="saleable")
-    def saleable_qty(self, obj: Product):
+    def saleable_qty(self, obj: ProductWithStock) -> Any:
         if obj.type == ProductType.VIRTUAL:
             return "∞"
         if obj.type == ProductType.CONFIGURABLE:
@@ -157,7 +172,7 @@ class ProductAdmin(admin.ModelAdmin):
         return saleable
 
     @admin.display(description="on hand", ordering="on_hand")
-    def on_hand_qty(self, obj: Product):
+    def on_hand_qty(self, obj: ProductWithStock) -> Any:
         return "—" if obj.type == ProductType.VIRTUAL else obj.on_hand
 
 
@@ -193,8 +208,9 @@ class InventorySourceForm(forms.ModelForm):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         address = {name: (data.get(f"address_{name}") or "").strip() for name in ADDRESS_FIELDS}
         has_address = any(address.values())
         if has_address or data.get("pickup_enabled"):

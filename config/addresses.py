@@ -17,7 +17,7 @@ ADDRESS_FIELDS = ("first_name", "last_name", "company", "phone", "line_1", "line
                   "country")
 
 
-class AddressSerializer(serializers.Serializer):
+class AddressSerializer(serializers.Serializer[Any]):
     """The one address shape (SPEC §3). Output always has every field."""
 
     first_name = serializers.CharField(max_length=150)
@@ -35,8 +35,10 @@ class AddressSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         if names_optional:
             for name in ("first_name", "last_name"):
-                self.fields[name].required = False
-                self.fields[name].allow_blank = True
+                field = self.fields[name]
+                field.required = False
+                if isinstance(field, serializers.CharField):
+                    field.allow_blank = True
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         return {f: (attrs.get(f) or "") for f in ADDRESS_FIELDS}

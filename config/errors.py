@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -53,12 +53,12 @@ class Conflict(DomainError):
 class InvalidInput(DomainError):
     """400: the request names something that does not exist or is malformed."""
 
-    code = CommonErrorCode.VALIDATION_ERROR
+    code: str = CommonErrorCode.VALIDATION_ERROR
     status = status.HTTP_400_BAD_REQUEST
 
 
 class NotFound(DomainError):
-    code = CommonErrorCode.NOT_FOUND
+    code: str = CommonErrorCode.NOT_FOUND
     status = status.HTTP_404_NOT_FOUND
     default_message = "Not found."
 
@@ -120,9 +120,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
         return Response(error_body(CommonErrorCode.VALIDATION_ERROR, message, errors), status=400)
     if isinstance(exc, exceptions.APIException):
-        code = next((c for cls, c in _GENERIC_CODES.items() if isinstance(exc, cls)), None)
-        if code is None:
-            code = exc.get_codes() if isinstance(exc.get_codes(), str) else CommonErrorCode.ERROR
+        codes = exc.get_codes()
+        code: str = next((c for cls, c in _GENERIC_CODES.items() if isinstance(exc, cls)),
+                         codes if isinstance(codes, str) else CommonErrorCode.ERROR)
         detail = exc.detail
         message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
         status_code = exc.status_code
@@ -130,14 +130,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if code == CommonErrorCode.NOT_AUTHENTICATED:
             status_code = 401
             headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + (0 if float(exc.wait).is_integer() else 1))
+        wait: float | None = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait) + (0 if float(wait).is_integer() else 1))
         return Response(error_body(code, message), status=status_code, headers=headers)
     return None
 
 
 @csrf_exempt
-def api_not_found(request, exception=None):  # noqa: ARG001 - Django handler signature
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 handler: JSON under /api/, Django's page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(CommonErrorCode.NOT_FOUND, f"No endpoint at {request.path}."), status=404)
@@ -146,7 +147,7 @@ def api_not_found(request, exception=None):  # noqa: ARG001 - Django handler sig
     return page_not_found(request, exception)
 
 
-def api_bad_request(request, exception=None):
+def api_bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400 handler (a request Django refuses before any view: body over DATA_UPLOAD_MAX_MEMORY_SIZE,
     too many fields, a disallowed host): JSON under /api/, Django's page elsewhere. A body over the
     limit is 413 (SPEC §1), the rest 400."""
@@ -161,7 +162,7 @@ def api_bad_request(request, exception=None):
     return bad_request(request, exception)
 
 
-def api_server_error(request):
+def api_server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(CommonErrorCode.SERVER_ERROR, "Internal error; nothing was changed."), status=500)
     from django.views.defaults import server_error

@@ -1,5 +1,7 @@
 """Shared serializer fields and path converters."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from config.countries import COUNTRY_HELP, country_code_clean
@@ -12,21 +14,21 @@ MAX_ORDER_LINES = 1_000
 
 
 class IdField(serializers.IntegerField):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
 
 
 class QuantityField(serializers.IntegerField):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_QTY)
         super().__init__(**kwargs)
 
 
 class MoneyField(serializers.DecimalField):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         super().__init__(**kwargs)
@@ -35,13 +37,13 @@ class MoneyField(serializers.DecimalField):
 class CountryField(serializers.CharField):
     """An ISO 3166-1 alpha-2 code that exists, in any case; the value is upper-case."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_length", 2)
         kwargs.setdefault("max_length", 2)
         kwargs.setdefault("help_text", COUNTRY_HELP)
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         try:
             return country_code_clean(value)
@@ -54,14 +56,14 @@ class NormalizedEmailField(serializers.EmailField):
     lower-casing can lengthen a string ('İ' becomes two characters), and a value the API
     accepts must fit its column."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         return super().to_internal_value(data).lower()
 
 
 class LowerCaseCharField(serializers.CharField):
     """Text compared lower-case (a login e-mail): the length limit applies to the lower-cased value."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         return super().to_internal_value(data).lower()
 
 
@@ -73,7 +75,7 @@ class IdConverter:
     def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: Any) -> str:
         return str(value)
 
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
-class FieldErrorSerializer(serializers.Serializer):
+class FieldErrorSerializer(serializers.Serializer[Any]):
     field = serializers.CharField(help_text="Dotted path of the invalid field, e.g. items.0.quantity")
     code = serializers.CharField()
     message = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. product_out_of_stock")
     message = serializers.CharField(help_text="What went wrong, for people")
-    errors = FieldErrorSerializer(many=True)
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # "errors" is added here: as a class attribute it would hide Serializer.errors.
+        fields = super().get_fields()
+        fields["errors"] = FieldErrorSerializer(many=True)
+        return fields
 
 
 _GENERIC = {
@@ -66,7 +73,7 @@ _WITH_ID = {404: "Not found. Code: `not_found`"}
 _PAGED = {404: "Not found: a page past the end. Code: `not_found`"}
 
 
-def document_every_status(result, generator, request, public):
+def document_every_status(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """Postprocessing hook: each operation lists every status it can answer (SPEC §1), so a
     schema-driven client or fuzzer finds no undocumented one. Views document their own codes;
     this adds the ones every operation shares (unknown parameters, bad JSON, content types…)."""
@@ -97,7 +104,7 @@ def document_every_status(result, generator, request, public):
     return result
 
 
-def add_idempotency_header(result, generator, request, public):
+def add_idempotency_header(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """Postprocessing hook: every write under /api/admin/ accepts Idempotency-Key (SPEC §11)."""
     for path, operations in result.get("paths", {}).items():
         if path.rstrip("/").endswith("/login"):

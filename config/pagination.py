@@ -1,4 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+if TYPE_CHECKING:  # DRF's settings import this module while rest_framework.views is loading
+    from rest_framework.request import Request
 
 
 class StandardPagination(PageNumberPagination):
@@ -8,9 +16,7 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 250
 
-    def get_page_size(self, request):
-        from rest_framework.exceptions import ValidationError
-
+    def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -29,6 +30,11 @@ from rest_framework.permissions import BasePermission
 from config.error_codes import CommonErrorCode
 from config.errors import InvalidInput
 
+if TYPE_CHECKING:  # DRF's settings import this module while rest_framework.views is loading
+    from rest_framework.renderers import BaseRenderer
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
 _lock = threading.Lock()
 _operations: dict[tuple[str, str], dict[str, dict[str, Any]]] | None = None
 _ROUTE_PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
@@ -36,7 +42,7 @@ _ROUTE_PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 
 def _schema_path(route: str) -> str:
     """``api/admin/orders/<id:order_id>`` → ``/api/admin/orders/{order_id}`` (pk shows as id)."""
-    def name(match: re.Match) -> str:
+    def name(match: re.Match[str]) -> str:
         value = match.group(1)
         return "{id}" if value == "pk" else "{" + value + "}"
 
@@ -61,12 +67,12 @@ def operations() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
     return _operations
 
 
-def allowed_query_params(request) -> dict[str, dict[str, Any]] | None:
+def allowed_query_params(request: Request) -> dict[str, dict[str, Any]] | None:
     match = getattr(request._request, "resolver_match", None) if hasattr(request, "_request") else None
     if match is None or not match.route:
         return None
     path = _schema_path(match.route)
-    method = "GET" if request.method == "HEAD" else request.method
+    method = "GET" if request.method == "HEAD" else request.method or ""
     table = operations()
     if (path, method) in table:
         return table[(path, method)]
@@ -85,7 +91,7 @@ def _check_value(name: str, value: str, schema: dict[str, Any]) -> None:
         raise InvalidInput(f"{name} must be one of {', '.join(str(v) for v in schema['enum'])}.", field=name)
 
 
-def check_query(request) -> None:
+def check_query(request: Request) -> None:
     allowed = allowed_query_params(request)
     if allowed is None:
         return
@@ -102,7 +108,7 @@ def check_query(request) -> None:
         _check_value(name, values[0], allowed[name])
 
 
-def has_body(request) -> bool:
+def has_body(request: Request) -> bool:
     meta = request._request.META
     try:
         length = int(meta.get("CONTENT_LENGTH") or 0)
@@ -111,7 +117,7 @@ def has_body(request) -> bool:
     return length > 0 or "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
 
 
-def check_body(request) -> None:
+def check_body(request: Request) -> None:
     """Parse a non-empty body now (ParseError → 400 ``parse_error``, 415 for a type no parser takes).
 
     A body sent without a Content-Type (or as application/octet-stream, what clients send when
@@ -129,7 +135,7 @@ def check_body(request) -> None:
 class RequestChecks(BasePermission):
     """Not a permission: the strict query and body checks, run right after the permission checks."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         check_query(request)
         check_body(request)
         return True
@@ -139,7 +145,7 @@ class ContentNegotiation(DefaultContentNegotiation):
     """`?format=` naming no renderer of the view is a 406 `not_acceptable` (DRF answers 404, which
     reads as "no such order" to a client)."""
 
-    def filter_renderers(self, renderers, format):
+    def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
         renderers = [r for r in renderers if r.format == format]
         if not renderers:
             raise NotAcceptable(f"Unknown format {format!r}.")

@@ -9,6 +9,7 @@ inherit it check their own level (``items.0.quantiy``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -16,8 +17,8 @@ from rest_framework.exceptions import ErrorDetail
 from config.error_codes import CommonErrorCode
 
 
-class StrictSerializer(serializers.Serializer):
-    def to_internal_value(self, data):
+class StrictSerializer(serializers.Serializer[Any]):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             unknown = [key for key in data if key not in self.fields or self.fields[key].read_only]
             if unknown:

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models, router, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from knox.models import AuthToken
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra) -> User:
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -17,17 +21,17 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, username: str) -> User:
+    def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email__iexact=username)
 
 
@@ -44,7 +48,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
@@ -59,7 +63,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().set_unusable_password()
         self._password_disabled = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = (self.email or "").strip().lower()
         if self._state.adding or not self._revokes_tokens(kwargs.get("update_fields")):
             super().save(*args, **kwargs)
@@ -70,10 +74,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             # any save do it alike; one transaction, so the change never lands without it.
             with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
                 super().save(*args, **kwargs)
-                self.auth_token_set.all().delete()
+                AuthToken.objects.filter(user=self).delete()
         self._password_disabled = False
 
-    def _revokes_tokens(self, update_fields) -> bool:
+    def _revokes_tokens(self, update_fields: Iterable[str] | None) -> bool:
         """Whether this save changes the password, or saves the user inactive.
 
         ``_password`` is Django's marker for set_password() since the last save; a hash
@@ -81,7 +85,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ``update()`` bypasses save() and revokes nothing.
         """
         fields = None if update_fields is None else set(update_fields)
-        password_changed = self._password is not None or self._password_disabled
+        password_changed = getattr(self, "_password", None) is not None or self._password_disabled
         if password_changed and (fields is None or "password" in fields):
             return True
         return not self.is_active and (fields is None or "is_active" in fields)

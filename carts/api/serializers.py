@@ -52,18 +52,20 @@ class CartSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
     def get_shipping_method(self, cart: Cart) -> CartShippingOutSerializer(allow_null=True):  # type: ignore[valid-type]
-        if not cart.shipping_method_id:
+        method = cart.shipping_method
+        if method is None:
             return None
-        return {"code": cart.shipping_method.code, "title": cart.shipping_method.title,
+        return {"code": method.code, "title": method.title,
                 "amount": f"{cart.shipping_total:.2f}", "location_id": cart.pickup_location_id}
 
     def get_payment_method(self, cart: Cart) -> CartPaymentOutSerializer(allow_null=True):  # type: ignore[valid-type]
-        if not cart.payment_method_id:
+        method = cart.payment_method
+        if method is None:
             return None
-        return {"code": cart.payment_method.code, "title": cart.payment_method.title}
+        return {"code": method.code, "title": method.title}
 
     def get_coupon_code(self, cart: Cart) -> str | None:
-        return cart.coupon.code if cart.coupon_id else None
+        return cart.coupon.code if cart.coupon is not None else None
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

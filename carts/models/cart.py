@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "default": 0}
 
 
 class Cart(models.Model):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -33,7 +35,7 @@ class Coupon(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.code = (self.code or "").strip().upper()
         super().save(*args, **kwargs)
 

@@ -78,9 +78,10 @@ def cart_has_shippable(items: list[CartItem]) -> bool:
 def cart_tax_address(cart: Cart, items: list[CartItem]) -> dict[str, Any]:
     """The cart's tax address (carts.pricing.tax_address): its pickup location, else its
     shipping address when something ships, else its billing address."""
-    picked_up = bool(cart.shipping_method_id and cart.shipping_method.code == "pickup" and cart.pickup_location_id)
+    method = cart.shipping_method  # None, without a query, when no method is set
+    location = cart.pickup_location if method is not None and method.code == "pickup" else None
     return tax_address(billing=cart.billing_address, shipping=cart.shipping_address,
-                       pickup=(cart.pickup_location.address or {}) if picked_up else None,
+                       pickup=(location.address or {}) if location is not None else None,
                        ships=cart_has_shippable(items))
 
 
@@ -154,13 +155,13 @@ def cart_recalculate(cart: Cart, items: list[CartItem] | None = None) -> Totals:
         items = _cart_items(cart)
     subtotal = sum((i.price * i.quantity for i in items), ZERO)
     options = {o.code: o for o in shipping_options(cart, items, subtotal=subtotal)}
-    shipping_amount = ZERO
-    if cart.shipping_method_id:
-        option = options.get(cart.shipping_method.code)
-        valid = option is not None and (
-            option.code != "pickup" or any(loc.id == cart.pickup_location_id for loc in option.locations))
-        if valid:
-            shipping_amount = option.amount
+    shipping_charge = ZERO
+    method = cart.shipping_method
+    if method is not None:
+        option = options.get(method.code)
+        if option is not None and (
+                option.code != "pickup" or any(loc.id == cart.pickup_location_id for loc in option.locations)):
+            shipping_charge = option.amount
         else:
             cart.shipping_method = None
             cart.pickup_location = None
@@ -172,7 +173,7 @@ def cart_recalculate(cart: Cart, items: list[CartItem] | None = None) -> Totals:
     totals = compute_totals(
         [PricingLine(price=i.price, quantity=i.quantity, tax_percent=i.tax_percent) for i in items],
         coupon=coupon_terms(cart.coupon, cart.exchange_rate) if cart.coupon_id else None,
-        shipping_amount=shipping_amount,
+        shipping_amount=shipping_charge,
     )
     for item, line in zip(items, totals.lines, strict=True):
         item.subtotal, item.discount, item.tax, item.total = line.subtotal, line.discount, line.tax, line.total

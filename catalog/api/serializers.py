@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from catalog.models import Currency, InventorySource, Product, TaxCategory, TaxRate
@@ -24,7 +26,7 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = ["id", "sku", "name", "type", "price", "status", "weight", "tax_category_id", "parent_id",
                   "saleable_qty", "inventories", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"sku": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"sku": {"validators": []}}
 
     def get_saleable_qty(self, obj) -> int | None:
         return saleable_of(obj)
@@ -36,7 +38,7 @@ class InventorySourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = InventorySource
         fields = ["id", "code", "name", "priority", "active", "pickup_enabled", "address"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
     def validate(self, attrs):
         if attrs.get("pickup_enabled") and not attrs.get("address"):
@@ -68,7 +70,7 @@ class TaxCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = TaxCategory
         fields = ["id", "code", "name", "rates"]
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class CurrencySerializer(serializers.ModelSerializer):

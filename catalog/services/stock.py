@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from django.db.models import F, Sum
+from django.db.models import F, IntegerField, Sum
+from django.db.models.expressions import RawSQL
 
 from catalog.errors import InsufficientStock, ProductOutOfStock
 from catalog.models import Product, ProductInventory, ProductType
@@ -73,13 +74,10 @@ def stock_release(*, quantities: Mapping[int, int]) -> None:
         _bump_reserved(wanted, sign=-1)
 
 
-def _case_by(column: str, quantities: Mapping[int, int]):
+def _case_by(column: str, quantities: Mapping[int, int]) -> RawSQL:
     """``CASE column WHEN id THEN qty … END`` as one parameterised expression. (Django's
     Case/When resolves a lookup per branch: ~0.4 ms each, which a bulk import of a few
     hundred products a batch pays on every batch.)"""
-    from django.db.models import IntegerField
-    from django.db.models.expressions import RawSQL
-
     ids = sorted(quantities)
     params: list[int] = []
     for pid in ids:
