@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ORDERS ?= 120
 
-.PHONY: run test install lint migrate demo test-postgres bench clean screenshots worker
+.PHONY: run test install lint lock migrate demo test-postgres bench clean screenshots worker
 
 # Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
 # the virtualenv without pip and install pip into it with the system's pip.
@@ -15,11 +15,23 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "venv has no ensurepip: bootstrapping pip from $(PYTHON) -m pip"; \
 	  $(PYTHON) -m venv --without-pip $(VENV) && $(PYTHON) -m pip --python $(BIN)/python install -q pip; }
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+# Installs are reproducible: the lock files pin every package with its hashes, made by pip-compile
+# from the loose ranges in requirements.txt (runtime) and requirements-dev.txt (tests, lint, tools).
+$(VENV)/.installed: $(BIN)/python requirements-dev.lock requirements.lock requirements.txt requirements-dev.txt
+	$(BIN)/python scripts/check_locks.py
+	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+# After changing requirements*.txt: pin what they now ask for (existing pins are kept; LOCK_ARGS=--upgrade
+# moves every pin to the newest version the ranges allow). The dev lock is constrained by the runtime one.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links $(LOCK_ARGS)
+lock: $(BIN)/python
+	test -x $(BIN)/pip-compile || $(BIN)/pip install --disable-pip-version-check -q pip-tools
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input -v0
