@@ -60,7 +60,26 @@ def _default_rows(request):
 
     if not InventorySource.objects.filter(code="default").exists():
         _restore_default_rows()
+    if _is_transactional(request):
+        _restore_permissions_if_flushed()
     yield
+
+
+def _restore_permissions_if_flushed() -> None:
+    """A test with serialized_rollback=True (e.g. the login race on PostgreSQL) is flushed without
+    post_migrate, on the promise that the next such test restores the serialized rows: a plain
+    transactional test after it finds no content types and no permissions. Put them back as
+    migrate's post_migrate would."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    if Permission.objects.exists():
+        return
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
 
 
 def _is_transactional(request) -> bool:
