@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from rest_framework.request import Request
 
@@ -28,6 +29,7 @@ from accounts.models import IdempotencyRecord
 from accounts.models.idempotency import TTL
 from config.error_codes import CommonErrorCode
 from config.errors import error_body
+from config.request_checks import handles
 
 WAIT_SECONDS = 5.0
 METHODS = {"POST", "PATCH", "PUT", "DELETE"}
@@ -45,6 +47,16 @@ def _user_for(request: HttpRequest) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
+def _answers(request: HttpRequest) -> bool:
+    """Whether the endpoint has this method: one that it does not have is a 405 (or a 404 for no
+    endpoint), whatever Idempotency-Key says."""
+    try:
+        view = getattr(resolve(request.path_info).func, "cls", None)
+    except Resolver404:
+        return False
+    return view is not None and handles(view, request.method or "")
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -52,7 +64,7 @@ class IdempotencyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         key = request.headers.get("Idempotency-Key")
         if (not key or request.method not in METHODS or not request.path.startswith("/api/admin/")
-                or request.GET.get("dry_run", "").lower() in {"1", "true", "yes"}):
+                or request.GET.get("dry_run", "").lower() in {"1", "true", "yes"} or not _answers(request)):
             return self.get_response(request)
         if len(key) > 255:
             return JsonResponse(error_body(CommonErrorCode.VALIDATION_ERROR, "Idempotency-Key is longer than 255 characters.",

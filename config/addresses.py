@@ -12,12 +12,13 @@ from typing import Any
 from rest_framework import serializers
 
 from config.fields import CountryField
+from config.serializers import WholeSerializer
 
 ADDRESS_FIELDS = ("first_name", "last_name", "company", "phone", "line_1", "line_2", "city", "zone", "postcode",
                   "country")
 
 
-class AddressSerializer(serializers.Serializer[Any]):
+class AddressSerializer(WholeSerializer):
     """The one address shape (SPEC §3). Output always has every field."""
 
     first_name = serializers.CharField(max_length=150)

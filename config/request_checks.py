@@ -7,7 +7,7 @@ cannot drift apart: adding a filter to a view documents it and accepts it in one
 - an unknown query parameter → 400 ``unknown_parameter`` naming it in ``errors[].field``;
 - a parameter given twice → 400 ``validation_error``;
 - a parameter the schema types as boolean takes exactly ``true`` or ``false``; one typed as an
-  integer takes a whole number (the views check ranges and meaning);
+  integer takes a whole number within the schema's minimum and maximum (the views check meaning);
 - a non-empty body is parsed before the view runs, whatever the view reads, so a body that is
   not JSON is a 400 ``parse_error`` and nothing runs (``{bad json`` on cancel used to cancel).
 
@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rest_framework.exceptions import NotAcceptable
+from rest_framework.exceptions import MethodNotAllowed, NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission
 
@@ -85,8 +85,14 @@ def _check_value(name: str, value: str, schema: dict[str, Any]) -> None:
     kind = schema.get("type")
     if kind == "boolean" and value not in ("true", "false"):
         raise InvalidInput(f"{name} must be true or false, not {value!r}.", field=name)
-    if kind == "integer" and not re.fullmatch(r"-?[0-9]{1,19}", value):
-        raise InvalidInput(f"{name} must be a whole number, not {value!r}.", field=name)
+    if kind == "integer":
+        if not re.fullmatch(r"-?[0-9]{1,19}", value):
+            raise InvalidInput(f"{name} must be a whole number, not {value!r}.", field=name)
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and int(value) < low:
+            raise InvalidInput(f"{name} must be at least {low}, not {value}.", field=name)
+        if high is not None and int(value) > high:
+            raise InvalidInput(f"{name} must be at most {high}, not {value}.", field=name)
     if "enum" in schema and value not in [str(v) for v in schema["enum"]]:
         raise InvalidInput(f"{name} must be one of {', '.join(str(v) for v in schema['enum'])}.", field=name)
 
@@ -132,10 +138,20 @@ def check_body(request: Request) -> None:
     request.data  # noqa: B018 - parsing now is the point
 
 
+def handles(view: APIView | type[APIView], method: str) -> bool:
+    """Whether the view answers this method (else DRF answers 405 ``method_not_allowed``)."""
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)
+
+
 class RequestChecks(BasePermission):
-    """Not a permission: the strict query and body checks, run right after the permission checks."""
+    """Not a permission: the strict query and body checks, run right after the permission checks.
+
+    A method the view does not answer skips them: its answer is 405, whatever the query or body."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
+        if not handles(view, request.method or ""):
+            return True
         check_query(request)
         check_body(request)
         return True
@@ -143,7 +159,19 @@ class RequestChecks(BasePermission):
 
 class ContentNegotiation(DefaultContentNegotiation):
     """`?format=` naming no renderer of the view is a 406 `not_acceptable` (DRF answers 404, which
-    reads as "no such order" to a client)."""
+    reads as "no such order" to a client). A method the view does not answer is a 405 whatever
+    the format asked for (DRF negotiates before it looks at the method)."""
+
+    def select_renderer(self, request: Request, renderers: Iterable[BaseRenderer],
+                        format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
+        try:
+            chosen: tuple[BaseRenderer, str] = super().select_renderer(request, renderers, format_suffix)
+            return chosen
+        except NotAcceptable:
+            view = (getattr(request, "parser_context", None) or {}).get("view")
+            if view is not None and not handles(view, request.method or ""):
+                raise MethodNotAllowed(request.method or "") from None
+            raise
 
     def filter_renderers(self, renderers: Iterable[BaseRenderer], format: str) -> list[BaseRenderer]:
         renderers = [r for r in renderers if r.format == format]

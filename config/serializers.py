@@ -29,4 +29,19 @@ class StrictSerializer(serializers.Serializer[Any]):
         return super().to_internal_value(data)
 
 
-__all__ = ["StrictSerializer"]
+class WholeSerializer(serializers.Serializer[Any]):
+    """An entry that is whole wherever it is read: its required fields stay required when it sits in
+    a PATCH body (DRF reads nested serializers partially along with their root, so an address or
+    a stock line with a field missing would pass and be stored, or fail later as a 500)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if self.root is not self and getattr(self.root, "partial", False) and isinstance(data, Mapping):
+            missing = {name: [ErrorDetail("This field is required.", code=CommonErrorCode.REQUIRED)]
+                       for name, field in self.fields.items()
+                       if field.required and not field.read_only and name not in data}
+            if missing:
+                raise serializers.ValidationError(missing)
+        return super().to_internal_value(data)
+
+
+__all__ = ["StrictSerializer", "WholeSerializer"]

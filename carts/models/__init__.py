@@ -1,6 +1,6 @@
 from .cart import Cart, CartItem
 from .coupon import Coupon, CouponUsage, DiscountType
-from .methods import GATEWAY_PAYMENT_METHODS, PaymentMethod, ShippingCalc, ShippingMethod
+from .methods import GATEWAY_PAYMENT_METHODS, PAYMENT_METHOD_CODES, PaymentMethod, ShippingCalc, ShippingMethod
 
 __all__ = ["Cart", "CartItem", "Coupon", "CouponUsage", "DiscountType", "GATEWAY_PAYMENT_METHODS",
-           "PaymentMethod", "ShippingCalc", "ShippingMethod"]
+           "PAYMENT_METHOD_CODES", "PaymentMethod", "ShippingCalc", "ShippingMethod"]

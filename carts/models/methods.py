@@ -3,6 +3,8 @@ from django.db.models import Q
 
 # Payment methods captured by a gateway: staff can never invoice them; the capture does.
 GATEWAY_PAYMENT_METHODS = frozenset({"paypal_standard", "paylink"})
+# Every payment method's code (rows made by migration 0002; the admin cannot add or rename codes).
+PAYMENT_METHOD_CODES = ("cashondelivery", "moneytransfer", "paypal_standard", "paylink")
 
 
 class ShippingCalc(models.TextChoices):

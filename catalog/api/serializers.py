@@ -6,9 +6,10 @@ from catalog.models import Currency, InventorySource, Product, TaxCategory, TaxR
 from catalog.selectors import saleable_of
 from config.addresses import AddressSerializer
 from config.fields import CountryField, IdField, MoneyField
+from config.serializers import WholeSerializer
 
 
-class InventoryLevelSerializer(serializers.Serializer):
+class InventoryLevelSerializer(WholeSerializer):
     inventory_source_id = IdField(source="source_id")
     qty = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
 

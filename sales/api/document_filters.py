@@ -11,7 +11,7 @@ import re
 
 from django_filters import rest_framework as filters
 
-from sales.api.filters import IdFilter, parse_when
+from sales.api.filters import WHEN_SCHEMA, IdFilter, parse_when, typed
 from sales.models import Invoice, Refund, Shipment
 
 INVOICE_STATES = ("paid", "open", "canceled")
@@ -33,10 +33,8 @@ def when(value: str, field: str, *, end: bool):
 class DocumentFilter(filters.FilterSet):
     order = IdFilter(field_name="order_id", help_text="Order id")
     order_number = filters.CharFilter(field_name="order__number", help_text="Order number, exact (e.g. 100000001)")
-    created_after = filters.CharFilter(method="filter_created_after",
-                                       help_text="ISO 8601 date or date-time, inclusive")
-    created_before = filters.CharFilter(method="filter_created_before",
-                                        help_text="ISO 8601 date or date-time, inclusive")
+    created_after = typed(WHEN_SCHEMA, filters.CharFilter(method="filter_created_after"))
+    created_before = typed(WHEN_SCHEMA, filters.CharFilter(method="filter_created_before"))
 
     class Meta:
         fields: list[str] = []

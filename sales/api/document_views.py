@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from config.openapi import error_responses
 from sales.api.document_filters import InvoiceFilter, RefundFilter, ShipmentFilter
 from sales.api.documents import InvoiceSerializer, RefundSerializer, ShipmentSerializer
+from sales.api.filters import ID_SCHEMA, WHEN_SCHEMA
 from sales.selectors import document_get, invoice_queryset, refund_queryset, shipment_queryset
 
 INVOICE_VIEW = {"*": ["sales.view_invoice"]}
@@ -36,13 +37,14 @@ StoreRefundSerializer = RefundSerializer
 
 
 def _list_params(*, state: bool = False) -> list[OpenApiParameter]:
+    when = {k: v for k, v in WHEN_SCHEMA.items() if k != "description"}
     params = [
-        OpenApiParameter("order", int, description="Order id"),
+        OpenApiParameter("order", ID_SCHEMA, description="Order id"),
         OpenApiParameter("order_number", str, description="Order number, exact"),
-        OpenApiParameter("created_after", str, description="ISO 8601 date or date-time, inclusive "
-                                                           "(a date means from the start of that day)"),
-        OpenApiParameter("created_before", str, description="ISO 8601 date or date-time, inclusive "
-                                                            "(a date means to the end of that day)"),
+        OpenApiParameter("created_after", when, description="ISO 8601 date or date-time, inclusive "
+                                                            "(a date means from the start of that day)"),
+        OpenApiParameter("created_before", when, description="ISO 8601 date or date-time, inclusive "
+                                                             "(a date means to the end of that day)"),
     ]
     if state:
         params.append(OpenApiParameter("state", str, enum=["open", "paid", "canceled"],

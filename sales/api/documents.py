@@ -31,6 +31,9 @@ class InvoiceInSerializer(StrictSerializer):
 
 
 class ShipmentInSerializer(StrictSerializer):
+    # Required: the service answers a missing (or null) one with 400 inventory_source_not_found.
+    schema_required = ("inventory_source_id",)
+
     inventory_source_id = IdField(required=False, allow_null=True)
     carrier_title = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     track_number = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")

@@ -5,13 +5,32 @@ from django import forms
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django_filters import rest_framework as filters
+from drf_spectacular.drainage import get_override
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
+from carts.models import PAYMENT_METHOD_CODES
 from config.fields import MAX_ID
 from sales.models import Order, OrderStatus
 
 _STATUS_BY_NAME = {s.label: s.value for s in OrderStatus}
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# What each filter takes, as the OpenAPI schema says it (and config.request_checks reads it): a
+# schema-driven client sends nothing a filter refuses for its shape alone.
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# An empty value is no filter (as a form sends it), so each string schema takes "" too.
+WHEN_SCHEMA = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}, {"maxLength": 0}],
+               "description": "ISO 8601 date or date-time, inclusive (a date is its whole day, UTC)"}
+_STATUS_WORD = "|".join([*_STATUS_BY_NAME, "[1-7]"])
+STATUS_SCHEMA = {"type": "string", "pattern": rf"^(?: *(?:{_STATUS_WORD}) *(?:, *(?:{_STATUS_WORD}) *)*)?$",
+                 "description": f"Name or id, several comma-separated: {', '.join(_STATUS_BY_NAME)} or 1–7"}
+
+
+def typed(schema: dict, flt):
+    """The filter, annotated with the schema of what it takes (its help_text, if any, describes it)."""
+    help_text = flt.extra.get("help_text")
+    return extend_schema_field({**schema, **({"description": str(help_text)} if help_text else {})})(flt)
 
 
 def parse_when(value: str, field: str, *, end: bool) -> datetime:
@@ -76,23 +95,25 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+        typed(ID_SCHEMA, self)
 
 
 class OrderFilter(filters.FilterSet):
-    status = filters.CharFilter(method="filter_status", help_text="Name or id; several comma-separated")
-    customer = filters.CharFilter(method="filter_customer", help_text="Customer id")
+    status = typed(STATUS_SCHEMA, filters.CharFilter(method="filter_status"))
+    customer = typed(ID_SCHEMA, filters.CharFilter(method="filter_customer", help_text="Customer id"))
     email = filters.CharFilter(field_name="customer_email", lookup_expr="iexact")
     number = filters.CharFilter(field_name="number")
-    created_after = filters.CharFilter(method="filter_created_after", help_text="ISO 8601 date or date-time, inclusive")
-    created_before = filters.CharFilter(method="filter_created_before", help_text="ISO 8601 date or date-time, inclusive")
-    updated_after = filters.CharFilter(method="filter_updated_after",
-                                       help_text="ISO 8601 date or date-time, inclusive (incremental sync)")
-    updated_before = filters.CharFilter(method="filter_updated_before", help_text="ISO 8601 date or date-time, inclusive")
+    created_after = typed(WHEN_SCHEMA, filters.CharFilter(method="filter_created_after"))
+    created_before = typed(WHEN_SCHEMA, filters.CharFilter(method="filter_created_before"))
+    updated_after = typed(WHEN_SCHEMA, filters.CharFilter(
+        method="filter_updated_after", help_text="ISO 8601 date or date-time, inclusive (incremental sync)"))
+    updated_before = typed(WHEN_SCHEMA, filters.CharFilter(method="filter_updated_before"))
     min_id = IdFilter(field_name="id", lookup_expr="gte", help_text="Orders with id ≥ this")
     max_id = IdFilter(field_name="id", lookup_expr="lte", help_text="Orders with id ≤ this")
     min_total = filters.NumberFilter(field_name="grand_total", lookup_expr="gte")
     max_total = filters.NumberFilter(field_name="grand_total", lookup_expr="lte")
-    payment_method = filters.CharFilter(method="filter_payment_method", help_text="Payment method code")
+    payment_method = typed({"type": "string", "enum": ["", *PAYMENT_METHOD_CODES]},
+                           filters.CharFilter(method="filter_payment_method", help_text="Payment method code"))
     channel = filters.CharFilter(field_name="channel")
     archived = StrictBooleanFilter(method="filter_archived", help_text="true: only archived orders")
     search = filters.CharFilter(method="filter_search", help_text="Number, e-mail or customer name")
@@ -164,13 +185,20 @@ def filter_parameters(filterset_class, *, exclude: frozenset[str] | set[str] = f
     for name, flt in filterset_class.base_filters.items():
         if name in exclude:
             continue
-        kind: type = str
-        if isinstance(flt, StrictBooleanFilter):
+        kind: type | dict = str
+        description = str(flt.extra.get("help_text") or "")
+        if get_override(flt, "field"):
+            kind = dict(get_override(flt, "field"))
+            description = kind.pop("description", description)
+        elif isinstance(flt, filters.OrderingFilter):
+            choices = [value for value, _ in flt.extra["choices"]]
+            out.append(OpenApiParameter(name, {"type": "array", "items": {"type": "string", "enum": choices}},
+                                        OpenApiParameter.QUERY, style="form", explode=False,
+                                        description="Comma-separated; - for descending"))
+            continue
+        elif isinstance(flt, StrictBooleanFilter):
             kind = bool
-        elif isinstance(flt, IdFilter):
-            kind = int
         elif isinstance(flt, filters.NumberFilter):
             kind = float
-        help_text = flt.extra.get("help_text") or ""
-        out.append(OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=str(help_text)))
+        out.append(OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description))
     return out

@@ -136,6 +136,8 @@ class OrderDetailSerializer(OrderListSerializer):
     payments = PaymentSerializer(many=True, read_only=True)
     checkout_url = serializers.SerializerMethodField()
     client = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField(help_text="The staff user who placed, created or imported "
+                                                             "it; null when none is recorded")
 
     class Meta(OrderListSerializer.Meta):
         fields = [*OrderListSerializer.Meta.fields, "items", "billing_address", "shipping_address",
@@ -146,8 +148,10 @@ class OrderDetailSerializer(OrderListSerializer):
         data = super().to_representation(instance)
         data["billing_address"] = instance.billing_address
         data["shipping_address"] = instance.shipping_address
-        data["created_by"] = UserSummarySerializer(instance.created_by).data if instance.created_by_id else None
         return data
+
+    def get_created_by(self, order) -> UserSummarySerializer(allow_null=True):  # type: ignore[valid-type]
+        return UserSummarySerializer(order.created_by).data if order.created_by_id else None
 
     def get_pickup_location(self, order) -> PickupLocationSerializer(allow_null=True):  # type: ignore[valid-type]
         loc = order.pickup_location

@@ -194,7 +194,9 @@ def test_the_schema_documents_client_with_nullable_fields():
     request = components["DirectOrderInRequest"]["properties"]
     assert request["metadata"]["additionalProperties"] == {"type": "string", "maxLength": 500}
     assert request["ip"]["maxLength"] == 45 and request["email"]["maxLength"] == 256
-    assert components["AddressRequest"]["properties"]["country"]["maxLength"] == 2
+    # A country is one of the ISO 3166-1 alpha-2 codes (the CountryCode component).
+    assert "#/components/schemas/CountryCode" in str(components["AddressRequest"]["properties"]["country"])
+    assert components["CountryCode"]["maxLength"] == 2 and "GB" in components["CountryCode"]["enum"]
 
 
 def test_admin_order_page_shows_the_client_details(api, admin_client):
