@@ -3,6 +3,8 @@ services as the API: registering shows the secret once, a switched-off endpoint 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
@@ -29,9 +31,9 @@ class WebhookEndpointForm(forms.ModelForm):
         model = WebhookEndpoint
         fields = ["url", "events", "description", "is_active"]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         """The services' own checks, shown on their fields (the services check again when saving)."""
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for field, check in (("url", url_check), ("events", lambda v: events_clean(list(v)))):
             if field in cleaned:
                 try:
@@ -97,7 +99,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "endpoint", "type", "status", "attempts", "created_at", "last_attempt_at",
                        "next_attempt_at", "delivered_at", "last_response_status", "last_response_body", "last_error",
                        "event_id", "body"]
-    fields = readonly_fields
+    fields = list(readonly_fields)
     actions = ["redeliver"]
 
     @admin.display(description="body (as sent)")

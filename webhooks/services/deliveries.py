@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import Case, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
 from config.errors import NotFound
@@ -85,7 +86,7 @@ def delivery_attempt(*, delivery_id: str, force: bool = False, token: datetime |
 
 def _record(delivery: WebhookDelivery, outcome: Outcome) -> None:
     now = timezone.now()
-    fields: dict = {"last_response_status": outcome.status, "last_response_body": outcome.body,
+    fields: dict[str, Any] = {"last_response_status": outcome.status, "last_response_body": outcome.body,
                     "last_error": outcome.error}
     if outcome.ok:
         fields.update(status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None)
@@ -194,7 +195,7 @@ def deliveries_purge(*, now: datetime | None = None) -> int:
     return total
 
 
-def _delete_in_batches(queryset) -> int:
+def _delete_in_batches(queryset: QuerySet[Any]) -> int:
     total = 0
     while True:
         ids = list(queryset.values_list("id", flat=True)[:_PURGE_BATCH])

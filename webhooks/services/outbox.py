@@ -63,21 +63,21 @@ def active_endpoints() -> list[tuple[int, list[str]]]:
     return list(WebhookEndpoint.objects.filter(is_active=True).order_by("id").values_list("id", "events"))
 
 
-def _render_orders(order_ids: set[int]) -> dict[int, dict]:
+def _render_orders(order_ids: set[int]) -> dict[int, dict[str, Any]]:
     ids = sorted(order_ids)
-    out: dict[int, dict] = {}
+    out: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), _CHUNK):
         for order in order_detail_queryset().filter(id__in=ids[start:start + _CHUNK]):
             out[order.id] = OrderDetailSerializer(order).data
     return out
 
 
-def _render_documents(events: Sequence[RecordedEvent]) -> dict[tuple[str, int], dict]:
+def _render_documents(events: Sequence[RecordedEvent]) -> dict[tuple[str, int], dict[str, Any]]:
     wanted: dict[str, set[int]] = {}
     for e in events:
         if e.type in _DOCUMENTS and e.data.get(_DOCUMENTS[e.type][0]) is not None:
             wanted.setdefault(e.type, set()).add(int(e.data[_DOCUMENTS[e.type][0]]))
-    out: dict[tuple[str, int], dict] = {}
+    out: dict[tuple[str, int], dict[str, Any]] = {}
     for kind, ids in wanted.items():
         _, queryset, serializer = _DOCUMENTS[kind]
         ordered = sorted(ids)
