@@ -88,7 +88,8 @@ def test_private_urls_are_allowed_with_the_setting(api, settings):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/x", "example.com/hook", "http:///nohost", "https://" + "a" * 2049,
-                                 "http://example.com:99999/"])
+                                 "http://example.com:99999/",
+                                 "http://\U000f1aa2\u00fc/hook"])  # no IDNA name: its delivery crashed (schemathesis)
 def test_urls_must_be_http_or_https_with_a_host(api, url):
     r = create(api, url=url)
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "url"

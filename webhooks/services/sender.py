@@ -85,7 +85,7 @@ def post(*, url: str, secret: str, body: bytes, event_type: str, delivery_id: st
             status = response.status_code
     except httpx.TimeoutException:
         return Outcome(ok=False, error=f"No answer within {limit:g} s.")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a host name the client cannot send to
         return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}"[:1000])
     text = received.decode("utf-8", errors="replace")[:RESPONSE_BODY_KEEP]
     if time.monotonic() - started > limit:

@@ -12,6 +12,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpx
 from django.conf import settings
 
 from webhooks.errors import WebhookUrlNotAllowed
@@ -54,6 +55,10 @@ def url_shape_check(url: str) -> str:
         raise WebhookUrlNotAllowed("The URL cannot be read.", field="url")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookUrlNotAllowed("The URL must be http:// or https:// with a host.", field="url")
+    try:
+        httpx.URL(url)  # the client that delivers must be able to send to it (an IDNA host name)
+    except httpx.InvalidURL as exc:
+        raise WebhookUrlNotAllowed(f"The URL cannot be requested: {exc}", field="url")
     return url
 
 
