@@ -104,7 +104,7 @@ def _use_broker(url: str | None) -> None:
 
     from config.celery import app
 
-    app.conf.update(task_always_eager=url is None, broker_url=url or "memory://")
+    app.conf.update(task_always_eager=url is None, broker_url=url or "memory://localhost//")
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
