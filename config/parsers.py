@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 
 
 class JSONParser(parsers.JSONParser):
@@ -19,23 +19,27 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
-        if _holds_nul(data):
-            # PostgreSQL keeps no NUL in text or jsonb: refused here, never a 500 at the write.
-            raise ParseError("JSON parse error - strings may not contain NUL (\\u0000) characters.")
+        where = _nul_path(data)
+        if where is not None:
+            # PostgreSQL keeps no NUL in text or jsonb: refused here, naming the field, never a 500 at the write.
+            raise ValidationError({where or "non_field_errors": ["NUL characters (\\u0000) are not allowed."]})
         return data
 
 
-def _holds_nul(value: Any) -> bool:
-    """Whether any string (key or value) of the parsed document holds a NUL character."""
-    stack = [value]
+def _nul_path(value: Any) -> str | None:
+    """The dotted path of the first string (key or value) holding a NUL character, else None."""
+    stack: list[tuple[str, Any]] = [("", value)]
     while stack:
-        item = stack.pop()
+        path, item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return path
         elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            for key, child in item.items():
+                child_path = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    return child_path.replace("\x00", "")
+                stack.append((child_path, child))
         elif isinstance(item, list):
-            stack.extend(item)
-    return False
+            stack.extend((f"{path}.{n}" if path else str(n), child) for n, child in enumerate(item))
+    return None
