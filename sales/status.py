@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
+
+from carts.models.methods import GATEWAY_PAYMENT_METHODS  # carts owns the payment methods; a constant, no query
 
 
 class ItemQuantities(Protocol):
@@ -18,7 +20,46 @@ class ItemQuantities(Protocol):
     is_shippable: bool
 
 
+class OrderState(Protocol):
+    status: int
+    payment_method_code: str
+    total_invoiced: Decimal
+    total_refunded: Decimal
+
+
 PENDING, PENDING_PAYMENT, PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD = range(1, 8)
+
+Action = Literal["invoice", "ship", "refund", "cancel", "pay", "edit"]
+
+# The statuses that refuse each action, the one table every service and the `can` flags read.
+BLOCKING: dict[Action, frozenset[int]] = {
+    "invoice": frozenset({CANCELED, CLOSED, FRAUD}),
+    "ship": frozenset({CANCELED, CLOSED, FRAUD}),
+    "refund": frozenset({CANCELED, CLOSED, FRAUD}),
+    "cancel": frozenset({CANCELED, CLOSED, FRAUD}),
+    "pay": frozenset({CANCELED, CLOSED, FRAUD}),
+    "edit": frozenset({PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD}),  # only pending orders are edited
+}
+_REASONS = {CANCELED: "it is canceled", CLOSED: "it is closed", FRAUD: "it is flagged as suspected fraud"}
+
+
+def is_blocked(action: Action, status: int) -> bool:
+    return status in BLOCKING[action]
+
+
+def blocked_reason(action: Action, status: int) -> str | None:
+    """Why ``status`` refuses ``action`` ("it is closed"), or None when it does not."""
+    if status not in BLOCKING[action]:
+        return None
+    if action == "cancel" and status == CANCELED:
+        return "it is already canceled"
+    return _REASONS.get(status, "it is not pending")
+
+
+def is_gateway_payment(method_code: str | None) -> bool:
+    """A payment method paid through a gateway (a checkout link): the order waits for the capture
+    (pending_payment) and is never invoiced by hand."""
+    return method_code in GATEWAY_PAYMENT_METHODS
 
 
 def qty_to_invoice(i: ItemQuantities) -> int:
@@ -95,13 +136,18 @@ def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payme
     refund must come to more than 0.00 and no more than that amount (SPEC §5).
     """
     items = list(items)
-    blocked = status in (CANCELED, CLOSED, FRAUD)
     return Flags(
-        invoice=not blocked and not gateway_payment and any(qty_to_invoice(i) > 0 for i in items),
-        ship=not blocked and any(qty_to_ship(i) > 0 for i in items),
-        refund=not blocked and refundable_amount > 0,
-        cancel=not blocked and any(qty_to_cancel(i) > 0 for i in items),
+        invoice=not is_blocked("invoice", status) and not gateway_payment and any(qty_to_invoice(i) > 0 for i in items),
+        ship=not is_blocked("ship", status) and any(qty_to_ship(i) > 0 for i in items),
+        refund=not is_blocked("refund", status) and refundable_amount > 0,
+        cancel=not is_blocked("cancel", status) and any(qty_to_cancel(i) > 0 for i in items),
     )
+
+
+def order_can(order: OrderState, items: Iterable[ItemQuantities]) -> Flags:
+    """The `can` flags of an order (the API's ``can`` object and the admin's buttons)."""
+    return flags_compute(items, status=order.status, gateway_payment=is_gateway_payment(order.payment_method_code),
+                         refundable_amount=order.total_invoiced - order.total_refunded)
 
 
 def doc_state(done: int, total: int) -> str:

@@ -66,11 +66,6 @@ def product_resolve(*, product_id: int | None = None, sku: str | None = None, fi
     return product
 
 
-# "Can this product be ordered" is the catalog's rule (catalog.services.orderable); sales'
-# reorder and order edits still import it under this name until issue 10 part B moves them.
-product_check_addable = product_check_orderable
-
-
 def cart_has_shippable(items: list[CartItem]) -> bool:
     return any(i.product.is_shippable for i in items)
 

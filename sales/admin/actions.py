@@ -32,7 +32,6 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, J
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from carts.models import GATEWAY_PAYMENT_METHODS
 from catalog.models import InventorySource, ProductInventory
 from config.errors import DomainError
 from sales.admin.action_forms import CommentForm, InvoiceForm, RefundForm, ShipmentForm, form_errors_text
@@ -45,7 +44,7 @@ from sales.services.fraud import order_clear_fraud
 from sales.services.invoicing import invoice_create, invoice_plan
 from sales.services.refunding import RefundRequest, refund_create, refund_plan, refund_preview
 from sales.services.shipping import shipment_create, shipment_plan
-from sales.status import Flags, flags_compute
+from sales.status import Flags, order_can
 
 INVOICE_PERM = "sales.add_invoice"
 SHIP_PERM = "sales.add_shipment"
@@ -77,9 +76,7 @@ def action_url(name: str, order_id: int) -> str:
 
 
 def order_flags(order: Order, items) -> Flags:
-    return flags_compute(items, status=order.status,
-                         gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS,
-                         refundable_amount=order.total_invoiced - order.total_refunded)
+    return order_can(order, items)
 
 
 def action_buttons(user, order: Order, can: Flags) -> list[Button]:

@@ -4,7 +4,6 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
 from carts.api.serializers import CartSerializer
-from carts.models import GATEWAY_PAYMENT_METHODS
 from config.fields import MoneyField
 from customers.api.address import AddressSerializer
 from customers.api.serializers import CustomerSummarySerializer
@@ -160,9 +159,7 @@ class OrderDetailSerializer(OrderListSerializer):
         return {"id": loc.id, "code": loc.code, "name": loc.name, "address": loc.address}
 
     def get_can(self, order) -> CanSerializer:  # type: ignore[valid-type]
-        flags = status_rules.flags_compute(order.items.all(), status=order.status,
-                                           gateway_payment=order.payment_method_code in GATEWAY_PAYMENT_METHODS,
-                                           refundable_amount=order.total_invoiced - order.total_refunded)
+        flags = status_rules.order_can(order, order.items.all())
         return {"invoice": flags.invoice, "ship": flags.ship, "refund": flags.refund, "cancel": flags.cancel}
 
     def get_invoices(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]

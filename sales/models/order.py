@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sales import status as status_rules
+
 MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
 
 
@@ -209,25 +211,22 @@ class OrderItem(models.Model):
     def __str__(self) -> str:
         return f"{self.sku or '-'} × {self.qty_ordered}"
 
+    # The quantities still to act on are sales.status's rules (one owner); these read them.
     @property
     def qty_to_invoice(self) -> int:
-        return self.qty_ordered - self.qty_invoiced - self.qty_canceled
+        return status_rules.qty_to_invoice(self)
 
     @property
     def qty_to_ship(self) -> int:
-        if not self.is_shippable:
-            return 0
-        return max(0, self.qty_ordered - self.qty_shipped - (self.qty_refunded - self.qty_returned) - self.qty_canceled)
+        return status_rules.qty_to_ship(self)
 
     @property
     def qty_to_refund(self) -> int:
-        return self.qty_invoiced - self.qty_refunded
+        return status_rules.qty_to_refund(self)
 
     @property
     def qty_to_cancel(self) -> int:
-        if not self.is_shippable:
-            return self.qty_to_invoice
-        return min(self.qty_to_invoice, self.qty_to_ship)
+        return status_rules.qty_to_cancel(self)
 
 
 class Payment(models.Model):

@@ -10,20 +10,18 @@ from accounts.models import User
 from carts.models import Coupon, CouponUsage
 from catalog.services.stock import lock_products, stock_release
 from config.money import ZERO
+from sales import status as rules
 from sales.errors import OrderNotCancelable
 from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem, OrderStatus
+from sales.models import EventType, Order, OrderItem
 from sales.services.common import amounts_for_billing, event_record, order_refresh_state
 from sales.services.emails import email_after_commit
 
-_BLOCKED = {OrderStatus.CANCELED: "it is already canceled", OrderStatus.CLOSED: "it is closed",
-            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
-
 
 def cancel_check(order: Order, items) -> dict[int, int]:
-    if order.status in _BLOCKED:
-        raise OrderNotCancelable(f"Order #{order.number} cannot be canceled: {_BLOCKED[order.status]}.")
+    if (blocked := rules.blocked_reason("cancel", order.status)) is not None:
+        raise OrderNotCancelable(f"Order #{order.number} cannot be canceled: {blocked}.")
     to_cancel = {i.id: i.qty_to_cancel for i in items if i.qty_to_cancel > 0}
     if not to_cancel:
         raise OrderNotCancelable(f"Order #{order.number} has nothing left to cancel: every unit is invoiced or "

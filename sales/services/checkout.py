@@ -14,9 +14,10 @@ from typing import Protocol
 from django.db import transaction
 
 from config.errors import Conflict, NotFound
+from sales import status as rules
 from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Invoice, Order, OrderStatus
+from sales.models import EventType, Invoice, Order
 from sales.services.common import event_record, is_gateway
 from sales.services.invoicing import invoice_apply, invoice_plan
 
@@ -59,8 +60,7 @@ def order_for_checkout(token: str) -> Order:
 
 def order_is_payable(order: Order) -> bool:
     """The one rule the page's Pay button and the capture share."""
-    return (not order.payment_captured and is_gateway(order)
-            and order.status not in (OrderStatus.CANCELED, OrderStatus.CLOSED, OrderStatus.FRAUD))
+    return not order.payment_captured and is_gateway(order) and not rules.is_blocked("pay", order.status)
 
 
 def checkout_pay(*, token: str, provider: str = "test") -> Invoice:
@@ -71,7 +71,7 @@ def checkout_pay(*, token: str, provider: str = "test") -> Invoice:
         order = order_lock(found)
         if order.payment_captured:
             raise OrderAlreadyPaid(f"Order #{order.number} has already been paid.")
-        if order.status in (OrderStatus.CANCELED, OrderStatus.CLOSED, OrderStatus.FRAUD) or not is_gateway(order):
+        if rules.is_blocked("pay", order.status) or not is_gateway(order):
             raise Conflict(f"Order #{order.number} cannot be paid here.", code="order_not_payable")
         items = order_items_lock(order)
         plan = invoice_plan(order, items, None, skip_gateway_check=True)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import User
-from carts.models import GATEWAY_PAYMENT_METHODS
 from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
@@ -117,7 +116,7 @@ def sums(lines: Iterable[LineAmounts]) -> tuple[Decimal, Decimal, Decimal]:
 
 
 def is_gateway(order: Order) -> bool:
-    return order.payment_method_code in GATEWAY_PAYMENT_METHODS
+    return rules.is_gateway_payment(order.payment_method_code)
 
 
 def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud: bool = False) -> None:

@@ -13,13 +13,14 @@ from django.db import transaction
 
 from accounts.models import User
 from carts.errors import PaymentMethodNotAvailable
-from carts.models import GATEWAY_PAYMENT_METHODS, PaymentMethod
+from carts.models import PaymentMethod
 from carts.services import carts as cart_services
 from catalog.services.pricing_inputs import currency_get_enabled
 from config.errors import InvalidInput
 from customers.errors import CustomerNotFound
 from customers.models import Customer
 from customers.services.customers import customer_get_or_create_by_email
+from sales import status as rules
 from sales.events import events_scope
 from sales.models import Channel, EventType, FulfillmentType, Order, OrderItem, OrderStatus
 from sales.models.order import CLIENT_FIELDS
@@ -114,9 +115,6 @@ def order_create_direct(*, request: DirectOrderRequest, actor: User | None) -> O
                 cart_services.cart_coupon_apply(cart_id=cart.id, code=request.coupon_code)
             order = order_place(cart_id=cart.id, actor=actor, channel=Channel.API, direct=True, extra=extra,
                                 metadata=request.metadata)
-            if not request.billing_address:
-                Order.objects.filter(id=order.id).update(billing_address=None)
-                order.billing_address = None
             event_record(order, EventType.CREATED, actor, channel=Channel.API)
     return order
 
@@ -131,7 +129,7 @@ def _prefix_field(exc: Exception, prefix: str) -> None:
 def _create_custom_amount(req: DirectOrderRequest, customer: Customer, actor: User | None, extra: dict) -> Order:
     method = _payment_method(req.payment_method)
     currency = currency_get_enabled(req.currency)
-    gateway = method.code in GATEWAY_PAYMENT_METHODS
+    gateway = rules.is_gateway_payment(method.code)
     cost = req.cost or Decimal("0")
     order = Order.objects.create(
         number=number_next("order"), status=OrderStatus.PENDING_PAYMENT if gateway else OrderStatus.PENDING,

@@ -6,27 +6,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
-from carts.models import Coupon, CouponUsage, ShippingCalc, ShippingMethod
-from carts.pricing import PricingLine, compute_totals
-from carts.services.carts import product_check_addable, product_resolve
+from carts.models import Coupon, CouponUsage, ShippingMethod
+from carts.pricing import PricingLine, compute_totals, shipping_amount, tax_address
+from carts.services.carts import product_resolve
 from catalog.models import Product
+from catalog.services.orderable import product_check_orderable
 from catalog.services.pricing_inputs import convert, tax_rate_map
 from catalog.services.stock import lock_products, stock_release, stock_reserve
 from config.errors import Conflict, InvalidInput
 from config.fields import MAX_ORDER_LINES
 from config.money import ZERO
+from sales import status as rules
 from sales.errors import OrderItemNotFound
 from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem, OrderStatus
+from sales.models import EventType, Order, OrderItem
 from sales.services.common import event_record, order_refresh_state
-
-EDITABLE = {OrderStatus.PENDING, OrderStatus.PENDING_PAYMENT}
 
 
 class OrderNotEditable(Conflict):
@@ -46,22 +47,23 @@ class EditLine:
     sku: str | None = None
 
 
-def _tax_address(order: Order) -> dict:
-    if order.pickup_location_id:
-        return order.pickup_location.address or {}
-    return order.shipping_address or order.billing_address or {}
+def _order_tax_address(order: Order) -> dict[str, Any]:
+    """The order's tax address by carts' rule (carts.pricing.tax_address)."""
+    location = order.pickup_location if order.pickup_location_id else None
+    return tax_address(billing=order.billing_address, shipping=order.shipping_address,
+                       pickup=(location.address or {}) if location is not None else None)
 
 
-def _shipping_amount(order: Order, items: list[OrderItem]) -> Decimal:
+def _order_shipping_amount(order: Order, items: list[OrderItem]) -> Decimal:
+    """The edited order's shipping charge: a rated method (flatrate) priced again by carts' rule
+    (carts.pricing.shipping_amount) for the shippable units; any other keeps what was charged."""
     if order.fulfillment_type != "shipping" or not order.shipping_method_code:
         return ZERO
     method = ShippingMethod.objects.filter(code=order.shipping_method_code).first()
     if method is None or method.code != "flatrate":
         return order.shipping_total
-    amount = convert(method.amount, order.exchange_rate)
-    if method.calc == ShippingCalc.PER_UNIT:
-        amount = amount * sum(i.qty_ordered for i in items if i.is_shippable)
-    return amount
+    return shipping_amount(amount=method.amount, calc=method.calc, rate=order.exchange_rate,
+                           units=sum(i.qty_ordered for i in items if i.is_shippable))
 
 
 def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> Order:
@@ -75,7 +77,7 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
                 raise OrderItemNotFound(f"Order item {line.id} is not a line of this order.", field=f"items.{n}.id")
         new_products = {n: product_resolve(product_id=line.product_id, sku=line.sku)
                         for n, line in enumerate(lines) if line.id is None}
-        if order.status not in EDITABLE:
+        if rules.is_blocked("edit", order.status):
             raise OrderNotEditable(f"Order #{order.number} is {order.status_code}: only pending orders can be edited.")
         for n, line in enumerate(lines):
             if line.id is not None:
@@ -120,12 +122,12 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
         for item in [*added, *changed]:
             if item.product_id:
                 product = products[item.product_id]
-                product_check_addable_stockless(product)
+                product_check_orderable(product, field=None)  # stock: the reservation checks it
         stock_release(quantities=old_reserved)
         _refresh_products(products)
         stock_reserve(quantities=new_reserved, locked=products)
         # Totals: discounts and coupon cleared, tax from the order's tax address.
-        address = _tax_address(order)
+        address = _order_tax_address(order)
         categories = {products[i.product_id].tax_category_id for i in final
                       if i.product_id and products[i.product_id].tax_category_id}
         rates = tax_rate_map(categories, country=address.get("country"), zone=address.get("zone"))
@@ -134,7 +136,7 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
             if category is not None or item.product_id:
                 item.tax_percent = rates.get(category, ZERO) if category else ZERO
         totals = compute_totals([PricingLine(price=i.price, quantity=i.qty_ordered, tax_percent=i.tax_percent)
-                                 for i in final], shipping_amount=_shipping_amount(order, final))
+                                 for i in final], shipping_amount=_order_shipping_amount(order, final))
         for item, t in zip(final, totals.lines, strict=True):
             item.subtotal, item.discount_amount, item.tax_amount, item.total = t.subtotal, t.discount, t.tax, t.total
         if removed:
@@ -163,23 +165,10 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
     return order
 
 
-def product_check_addable_stockless(product: Product) -> None:
-    """Enabled and of an addable type; stock is checked by the reservation itself."""
-    from catalog.errors import ProductDisabled, ProductTypeNotAllowed, VariantRequired
-    from catalog.models import ProductStatus, ProductType
-
-    if product.type == ProductType.CONFIGURABLE:
-        raise VariantRequired(f"{product.sku} is a configurable product: add one of its variants.")
-    if product.status != ProductStatus.ENABLED:
-        raise ProductDisabled(f"{product.name} ({product.sku}) is disabled.")
-    if product.type not in (ProductType.SIMPLE, ProductType.VIRTUAL):
-        raise ProductTypeNotAllowed(f"{product.name} ({product.sku}) cannot be ordered by staff.")
-
-
 def _refresh_products(products: dict[int, Product]) -> None:
     fresh = dict(Product.objects.filter(id__in=products).values_list("id", "qty_reserved"))
     for pid, product in products.items():
         product.qty_reserved = fresh.get(pid, product.qty_reserved)
 
 
-__all__ = ["EditLine", "OrderCannotBeEmpty", "OrderNotEditable", "order_edit", "product_check_addable"]
+__all__ = ["EditLine", "OrderCannotBeEmpty", "OrderNotEditable", "order_edit"]

@@ -57,7 +57,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
-from carts.models import GATEWAY_PAYMENT_METHODS, PaymentMethod, ShippingMethod
+from carts.models import PaymentMethod, ShippingMethod
 from catalog.errors import CurrencyNotSupported, InsufficientStock, InventorySourceNotFound, VariantRequired
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxRate
 from catalog.services.stock import lock_products, on_hand_map, stock_reserve, stock_take
@@ -66,6 +66,7 @@ from config.money import ZERO, q2, split_pro_rata
 from customers.errors import CustomerNotFound
 from customers.models import ADDRESS_FIELDS, Customer
 from customers.services.customers import customer_get_or_create_by_email
+from sales import status as rules
 from sales.errors import ItemNotShippable, OrderItemNotFound, QuantityExceedsRemaining
 from sales.events import events_record_bulk, events_scope
 from sales.models import (
@@ -691,7 +692,7 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
                                                                            else "")[:255],
         "subtotal": subtotal, "discount_total": discount_total, "tax_total": tax_total,
         "shipping_total": shipping_total, "grand_total": grand_total, "payment_captured": bool(captured),
-        "checkout_token": checkout_token_new() if payment_code in GATEWAY_PAYMENT_METHODS else None,
+        "checkout_token": checkout_token_new() if rules.is_gateway_payment(payment_code) else None,
         "created_at": created_at, "extra": extra, "source_document": document,
     }
     notes = []

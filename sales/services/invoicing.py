@@ -11,10 +11,11 @@ from django.db import transaction
 
 from accounts.models import User
 from config.money import ZERO
+from sales import status as rules
 from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable, QuantityExceedsRemaining
 from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Invoice, InvoiceItem, Order, OrderItem, OrderStatus, Payment
+from sales.models import EventType, Invoice, InvoiceItem, Order, OrderItem, Payment
 from sales.services.common import (
     LineAmounts,
     LineQty,
@@ -29,9 +30,6 @@ from sales.services.common import (
 )
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
-
-_BLOCKED = {OrderStatus.CANCELED: "it is canceled", OrderStatus.CLOSED: "it is closed",
-            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,8 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
                  skip_gateway_check: bool = False) -> InvoicePlan:
     """Every check of Create Invoice, in SPEC order, and what it would bill. Writes nothing."""
     wanted = lines_resolve(items, lines)
-    if order.status in _BLOCKED:
-        raise OrderNotInvoiceable(f"Order #{order.number} cannot be invoiced: {_BLOCKED[order.status]}.")
+    if (blocked := rules.blocked_reason("invoice", order.status)) is not None:
+        raise OrderNotInvoiceable(f"Order #{order.number} cannot be invoiced: {blocked}.")
     if is_gateway(order) and not skip_gateway_check:
         raise PaymentMethodNotInvoiceable(
             f"Order #{order.number} is paid with {order.payment_method_title or order.payment_method_code}: the "

@@ -17,7 +17,7 @@ from sales import status as rules
 from sales.errors import OrderNotRefundable, RefundEmpty, RefundExceedsRefundable
 from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem, OrderStatus, Refund, RefundItem, ShipmentItem
+from sales.models import EventType, Order, OrderItem, Refund, RefundItem, ShipmentItem
 from sales.selectors import order_get_detail
 from sales.services.common import (
     LineAmounts,
@@ -32,9 +32,6 @@ from sales.services.common import (
 )
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
-
-_BLOCKED = {OrderStatus.CANCELED: "it is canceled", OrderStatus.CLOSED: "it is closed",
-            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,8 @@ def refund_plan(order: Order, items: Sequence[OrderItem], request: RefundRequest
     for name in ("shipping_amount", "adjustment_refund", "adjustment_fee"):
         if getattr(request, name) < ZERO:
             raise InvalidInput(f"{name} must be 0.00 or more, not {getattr(request, name)}.", field=name)
-    if order.status in _BLOCKED:
-        raise OrderNotRefundable(f"Order #{order.number} cannot be refunded: {_BLOCKED[order.status]}.")
+    if (blocked := rules.blocked_reason("refund", order.status)) is not None:
+        raise OrderNotRefundable(f"Order #{order.number} cannot be refunded: {blocked}.")
     # Money, not units, decides (as can.refund does): a refund must come to more than 0.00 and no
     # more than what is invoiced and not refunded, so with nothing of that left none is possible.
     if not any(i.qty_invoiced for i in items) and order.total_invoiced <= ZERO:

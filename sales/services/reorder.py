@@ -8,7 +8,8 @@ from django.db import transaction
 
 from accounts.models import User
 from carts.models import Cart, CartItem
-from carts.services.carts import cart_recalculate, product_check_addable
+from carts.services.carts import cart_recalculate
+from catalog.services.orderable import product_check_orderable
 from catalog.services.pricing_inputs import convert, currency_get_enabled
 from config.errors import Conflict, DomainError, NotFound
 from sales.models import Order
@@ -51,7 +52,7 @@ def order_reorder(*, order_id: int, actor: User | None) -> ReorderResult:
                 continue
             qty = wanted.get(item.product_id, 0) + item.qty_ordered
             try:
-                product_check_addable(item.product, qty)
+                product_check_orderable(item.product, qty)
             except DomainError as exc:
                 skipped.append(SkippedItem(item.id, item.sku, item.name, item.qty_ordered, exc.code, exc.message))
                 continue

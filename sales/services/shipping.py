@@ -14,10 +14,11 @@ from catalog.errors import InventorySourceNotFound
 from catalog.models import InventorySource
 from catalog.services.stock import lock_products, stock_take
 from config.money import ZERO
+from sales import status as rules
 from sales.errors import ItemNotShippable, OrderNotShippable, QuantityExceedsRemaining
 from sales.events import events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem, OrderStatus, Shipment, ShipmentItem
+from sales.models import EventType, Order, OrderItem, Shipment, ShipmentItem
 from sales.services.common import (
     LineAmounts,
     LineQty,
@@ -30,9 +31,6 @@ from sales.services.common import (
 )
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
-
-_BLOCKED = {OrderStatus.CANCELED: "it is canceled", OrderStatus.CLOSED: "it is closed",
-            OrderStatus.FRAUD: "it is flagged as suspected fraud"}
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,8 @@ def shipment_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty]
             if not by_id[item_id].is_shippable:
                 raise ItemNotShippable(f"{by_id[item_id].name} is virtual and does not ship.",
                                        field=f"items.{n}.order_item_id")
-    if order.status in _BLOCKED:
-        raise OrderNotShippable(f"Order #{order.number} cannot be shipped: {_BLOCKED[order.status]}.")
+    if (blocked := rules.blocked_reason("ship", order.status)) is not None:
+        raise OrderNotShippable(f"Order #{order.number} cannot be shipped: {blocked}.")
     if not any(i.qty_to_ship > 0 for i in items):
         raise OrderNotShippable(f"Order #{order.number} has nothing left to ship.")
     if wanted is None:
