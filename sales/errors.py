@@ -1,56 +1,57 @@
 from config.errors import Conflict, InvalidInput
+from sales.error_codes import SalesErrorCode
 
 
 class OrderNotInvoiceable(Conflict):
-    code = "order_not_invoiceable"
+    code = SalesErrorCode.ORDER_NOT_INVOICEABLE
     default_message = "The order cannot be invoiced."
 
 
 class PaymentMethodNotInvoiceable(Conflict):
-    code = "payment_method_not_invoiceable"
+    code = SalesErrorCode.PAYMENT_METHOD_NOT_INVOICEABLE
     default_message = "Orders paid through a gateway are invoiced when the gateway captures the payment."
 
 
 class QuantityExceedsRemaining(Conflict):
-    code = "quantity_exceeds_remaining"
+    code = SalesErrorCode.QUANTITY_EXCEEDS_REMAINING
     default_message = "A quantity exceeds what is left."
 
 
 class OrderNotShippable(Conflict):
-    code = "order_not_shippable"
+    code = SalesErrorCode.ORDER_NOT_SHIPPABLE
     default_message = "The order cannot be shipped."
 
 
 class OrderNotRefundable(Conflict):
-    code = "order_not_refundable"
+    code = SalesErrorCode.ORDER_NOT_REFUNDABLE
     default_message = "The order cannot be refunded."
 
 
 class RefundExceedsRefundable(Conflict):
-    code = "refund_exceeds_refundable"
+    code = SalesErrorCode.REFUND_EXCEEDS_REFUNDABLE
     default_message = "The refund exceeds what can be refunded."
 
 
 class RefundEmpty(Conflict):
-    code = "refund_empty"
+    code = SalesErrorCode.REFUND_EMPTY
     default_message = "The refund total must be greater than zero."
 
 
 class OrderNotCancelable(Conflict):
-    code = "order_not_cancelable"
+    code = SalesErrorCode.ORDER_NOT_CANCELABLE
     default_message = "The order cannot be canceled."
 
 
 class OrderNotFraud(Conflict):
-    code = "order_not_fraud"
+    code = SalesErrorCode.ORDER_NOT_FRAUD
     default_message = "The order is not flagged as fraud."
 
 
 class OrderItemNotFound(InvalidInput):
-    code = "order_item_not_found"
+    code = SalesErrorCode.ORDER_ITEM_NOT_FOUND
     default_message = "No such item in this order."
 
 
 class ItemNotShippable(InvalidInput):
-    code = "item_not_shippable"
+    code = SalesErrorCode.ITEM_NOT_SHIPPABLE
     default_message = "The item does not ship."

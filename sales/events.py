@@ -43,13 +43,14 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from sales.models import OrderEvent
+from sales.models import EventType, Invoice, Order, OrderEvent, Refund, Shipment
 
 
 @dataclass(frozen=True)
@@ -152,5 +153,123 @@ def events_record_bulk(rows: Sequence[dict[str, Any]], *,
     return ids
 
 
-__all__ = ["RecordedEvent", "events_scope", "events_record", "events_record_bulk", "events_sink_register",
-           "events_sink_unregister"]
+# One typed recorder per event type: each event's payload (its ``data``) is built in one place,
+# here; the bulk writers (import) take the same payload from the ``*_data`` builders.
+
+def line_ref(order_item_id: int, sku: str | None, quantity: int) -> dict[str, Any]:
+    """One line of an event's ``items``."""
+    return {"order_item_id": order_item_id, "sku": sku, "quantity": quantity}
+
+
+def placed_data(order: Order, *, cart_id: int, items: int) -> dict[str, Any]:
+    return {"cart_id": cart_id, "number": order.number, "grand_total": str(order.grand_total), "items": items}
+
+
+def event_placed(order: Order, actor: User | None, *, cart_id: int, items: int) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.PLACED, actor=actor,
+                         data=placed_data(order, cart_id=cart_id, items=items))
+
+
+def event_created(order: Order, actor: User | None, *, channel: str, cost: Decimal | None = None) -> OrderEvent:
+    data: dict[str, Any] = {"channel": channel}
+    if cost is not None:
+        data["cost"] = str(cost)
+    return events_record(order_id=order.id, type=EventType.CREATED, actor=actor, data=data)
+
+
+def imported_data(number: str, summary: dict[str, Any]) -> dict[str, Any]:
+    return {"number": number, **summary}
+
+
+def event_imported(order: Order, actor: User | None, *, summary: dict[str, Any]) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.IMPORTED, actor=actor,
+                         data=imported_data(order.number, summary))
+
+
+def invoiced_data(*, invoice_id: int, number: str, grand_total: Decimal, items: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    return {"invoice_id": invoice_id, "number": number, "grand_total": str(grand_total), "items": items}
+
+
+def event_invoiced(order: Order, invoice: Invoice, actor: User | None, *, items: list[dict[str, Any]]) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.INVOICED, actor=actor,
+                         data=invoiced_data(invoice_id=invoice.id, number=invoice.number,
+                                            grand_total=invoice.grand_total, items=items))
+
+
+def event_payment_captured(order: Order, *, provider: str, reference: str, amount: Decimal,
+                           invoice_id: int) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.PAYMENT_CAPTURED, actor=None,
+                         data={"provider": provider, "reference": reference, "amount": str(amount),
+                               "invoice_id": invoice_id})
+
+
+def shipped_data(*, shipment_id: int, number: str, source_id: int, source_code: str, total_qty: int,
+                 carrier_title: str, track_number: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"shipment_id": shipment_id, "number": number, "inventory_source_id": source_id,
+            "inventory_source": source_code, "total_qty": total_qty, "carrier_title": carrier_title,
+            "track_number": track_number, "items": items}
+
+
+def event_shipped(order: Order, shipment: Shipment, actor: User | None, *, source_code: str,
+                  items: list[dict[str, Any]]) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.SHIPPED, actor=actor, data=shipped_data(
+        shipment_id=shipment.id, number=shipment.number, source_id=shipment.inventory_source_id,
+        source_code=source_code, total_qty=shipment.total_qty, carrier_title=shipment.carrier_title,
+        track_number=shipment.track_number, items=items))
+
+
+def event_refunded(order: Order, refund: Refund, actor: User | None, *, shipping_amount: Decimal,
+                   adjustment_refund: Decimal, adjustment_fee: Decimal, return_to_stock: bool,
+                   items: list[dict[str, Any]]) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.REFUNDED, actor=actor, data={
+        "refund_id": refund.id, "number": refund.number, "grand_total": str(refund.grand_total),
+        "shipping_amount": str(shipping_amount), "adjustment_refund": str(adjustment_refund),
+        "adjustment_fee": str(adjustment_fee), "return_to_stock": return_to_stock, "items": items})
+
+
+def event_canceled(order: Order, actor: User | None, *, items: list[dict[str, Any]], amount: Decimal,
+                   fully: bool) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor,
+                         data={"items": items, "amount": str(amount), "fully": fully})
+
+
+def event_commented(order: Order, actor: User | None, *, comment_id: int, customer_notified: bool) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.COMMENTED, actor=actor,
+                         data={"comment_id": comment_id, "customer_notified": customer_notified})
+
+
+def event_edited(order: Order, actor: User | None, *, added: list[dict[str, Any]], changed: list[dict[str, Any]],
+                 removed: list[dict[str, Any]], coupon_removed: str | None) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.EDITED, actor=actor, data={
+        "added": added, "changed": changed, "removed": removed, "coupon_removed": coupon_removed,
+        "grand_total": str(order.grand_total)})
+
+
+def event_archived(order: Order, actor: User | None, *, archived: bool = True) -> OrderEvent:
+    """``archived`` or, with ``archived=False``, ``restored``."""
+    return events_record(order_id=order.id, type=EventType.ARCHIVED if archived else EventType.RESTORED, actor=actor)
+
+
+def events_archived_bulk(order_ids: Sequence[int], actor_id: int | None, *, archived: bool = True) -> list[int]:
+    """``archived`` (or ``restored``) for many orders at once (the bulk archive)."""
+    type_ = EventType.ARCHIVED if archived else EventType.RESTORED
+    return events_record_bulk([{"order_id": oid, "type": type_, "actor_id": actor_id, "data": {"bulk": True}}
+                               for oid in order_ids])
+
+
+def event_fraud_cleared(order: Order, actor: User | None) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.FRAUD_CLEARED, actor=actor,
+                         data={"status_after": order.status_code})
+
+
+def event_email_sent(order: Order, *, kind: str, subject: str) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.EMAIL_SENT, actor=None,
+                         data={"kind": kind, "to": order.customer_email, "subject": subject})
+
+
+__all__ = ["RecordedEvent", "event_archived", "event_canceled", "event_commented", "event_created", "event_edited",
+           "event_email_sent", "event_fraud_cleared", "event_imported", "event_invoiced", "event_payment_captured",
+           "event_placed", "event_refunded", "event_shipped", "events_archived_bulk", "events_record",
+           "events_record_bulk", "events_scope", "events_sink_register", "events_sink_unregister", "imported_data",
+           "invoiced_data", "line_ref", "placed_data", "shipped_data"]

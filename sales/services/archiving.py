@@ -7,10 +7,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from sales.events import events_record_bulk, events_scope
+from sales.events import event_archived, events_archived_bulk, events_scope
 from sales.locks import order_lock
-from sales.models import EventType, Order
-from sales.services.common import event_record
+from sales.models import Order
 
 
 def order_archive(*, order_id: int, actor: User | None) -> Order:
@@ -20,7 +19,7 @@ def order_archive(*, order_id: int, actor: User | None) -> Order:
         if order.archived_at is None:
             order.archived_at = timezone.now()
             order.save(update_fields=["archived_at", "updated_at"])
-            event_record(order, EventType.ARCHIVED, actor)
+            event_archived(order, actor)
     return order
 
 
@@ -30,7 +29,7 @@ def order_restore(*, order_id: int, actor: User | None) -> Order:
         if order.archived_at is not None:
             order.archived_at = None
             order.save(update_fields=["archived_at", "updated_at"])
-            event_record(order, EventType.RESTORED, actor)
+            event_archived(order, actor, archived=False)
     return order
 
 
@@ -53,7 +52,6 @@ def _bulk_set_archived(queryset: QuerySet[Order], *, archive: bool, actor: User 
     """Each batch is its own transaction and re-checks the state under the update, so an order
     archived or restored meanwhile by someone else is neither counted nor given a second event."""
     assert 1 <= batch_size <= BULK_BATCH
-    event_type = EventType.ARCHIVED if archive else EventType.RESTORED
     actor_id = actor.pk if actor and actor.pk else None
     total = 0
     ids = list(queryset.order_by("id").values_list("id", flat=True))
@@ -64,7 +62,6 @@ def _bulk_set_archived(queryset: QuerySet[Order], *, archive: bool, actor: User 
             matching = Order.objects.select_for_update().filter(id__in=chunk, archived_at__isnull=archive).order_by("id")
             changed_ids = list(matching.values_list("id", flat=True))
             Order.objects.filter(id__in=changed_ids).update(archived_at=now if archive else None, updated_at=now)
-            events_record_bulk([{"order_id": oid, "type": event_type, "actor_id": actor_id, "data": {"bulk": True}}
-                                for oid in changed_ids])
+            events_archived_bulk(changed_ids, actor_id, archived=archive)
             total += len(changed_ids)
     return total

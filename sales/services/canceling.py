@@ -12,10 +12,10 @@ from catalog.services.stock import lock_products, stock_release
 from config.money import ZERO
 from sales import status as rules
 from sales.errors import OrderNotCancelable
-from sales.events import events_scope
+from sales.events import event_canceled, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem
-from sales.services.common import amounts_for_billing, event_record, order_refresh_state
+from sales.models import Order, OrderItem
+from sales.services.common import amounts_for_billing, order_refresh_state
 from sales.services.emails import email_after_commit
 
 
@@ -62,7 +62,7 @@ def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int]
             Coupon.objects.filter(id=usage.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
     order_refresh_state(order, items)
     order.save()
-    event_record(order, EventType.CANCELED, actor, items=lines, amount=str(canceled_total), fully=fully)
+    event_canceled(order, actor, items=lines, amount=canceled_total, fully=fully)
     if notify:
         email_after_commit(order_id=order.id, kind="canceled")
     return order

@@ -15,10 +15,11 @@ from django.db import transaction
 
 from config.errors import Conflict, NotFound
 from sales import status as rules
-from sales.events import events_scope
+from sales.error_codes import SalesErrorCode
+from sales.events import event_payment_captured, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Invoice, Order
-from sales.services.common import event_record, is_gateway
+from sales.models import Invoice, Order
+from sales.services.common import is_gateway
 from sales.services.invoicing import invoice_apply, invoice_plan
 
 
@@ -47,7 +48,7 @@ PROVIDERS: dict[str, PaymentProvider] = {"test": TestProvider()}
 
 
 class OrderAlreadyPaid(Conflict):
-    code = "order_already_paid"
+    code = SalesErrorCode.ORDER_ALREADY_PAID
     default_message = "This order has already been paid."
 
 
@@ -72,12 +73,12 @@ def checkout_pay(*, token: str, provider: str = "test") -> Invoice:
         if order.payment_captured:
             raise OrderAlreadyPaid(f"Order #{order.number} has already been paid.")
         if rules.is_blocked("pay", order.status) or not is_gateway(order):
-            raise Conflict(f"Order #{order.number} cannot be paid here.", code="order_not_payable")
+            raise Conflict(f"Order #{order.number} cannot be paid here.", code=SalesErrorCode.ORDER_NOT_PAYABLE)
         items = order_items_lock(order)
         plan = invoice_plan(order, items, None, skip_gateway_check=True)
         capture = PROVIDERS[provider].capture(order=order, amount=plan.totals["grand_total"])
         invoice = invoice_apply(order, items, plan, actor=None, payment_reference=capture.reference,
                                 notify=bool(order.extra.get("send_receipt", True)))
-        event_record(order, EventType.PAYMENT_CAPTURED, None, provider=provider, reference=capture.reference,
-                     amount=str(capture.amount), invoice_id=invoice.id)
+        event_payment_captured(order, provider=provider, reference=capture.reference, amount=capture.amount,
+                               invoice_id=invoice.id)
     return invoice

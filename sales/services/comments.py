@@ -3,10 +3,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
-from sales.events import events_scope
+from sales.events import event_commented, events_scope
 from sales.locks import order_lock
-from sales.models import EventType, OrderComment
-from sales.services.common import event_record
+from sales.models import OrderComment
 from sales.services.emails import email_after_commit
 
 
@@ -18,7 +17,7 @@ def comment_add(*, order_id: int, comment: str, customer_notified: bool = False,
         note = OrderComment.objects.create(order=order, comment=comment, customer_notified=customer_notified,
                                            author=actor if actor and actor.pk else None,
                                            author_name=(actor.get_full_name() if actor and actor.pk else ""))
-        event_record(order, EventType.COMMENTED, actor, comment_id=note.id, customer_notified=customer_notified)
+        event_commented(order, actor, comment_id=note.id, customer_notified=customer_notified)
         if customer_notified:
             email_after_commit(order_id=order.id, kind="comment", comment=comment)
     return note

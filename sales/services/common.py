@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from accounts.models import User
 from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
 from sales.errors import OrderItemNotFound
-from sales.events import events_record
-from sales.models import EventType, Order, OrderEvent, OrderItem
+from sales.events import line_ref
+from sales.models import Order, OrderItem
 
 
 @dataclass(frozen=True)
@@ -133,11 +133,6 @@ def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud
                                            sum(i.qty_shipped + rules.qty_to_ship(i) for i in shippable))
 
 
-def event_record(order: Order, type_: EventType, actor: User | None, **data) -> OrderEvent:
-    """Record a history event through the one recorder (sales.events), which hands it to the
-    event sinks (webhooks) at the end of the action."""
-    return events_record(order_id=order.id, type=type_, actor=actor, data=data)
-
-
-def lines_data(lines: Iterable[LineAmounts]) -> list[dict]:
-    return [{"order_item_id": x.order_item_id, "sku": x.sku, "quantity": x.quantity} for x in lines]
+def lines_data(lines: Iterable[LineAmounts]) -> list[dict[str, Any]]:
+    """A document's lines as an event's ``items`` (sales.events.line_ref)."""
+    return [line_ref(x.order_item_id, x.sku, x.quantity) for x in lines]

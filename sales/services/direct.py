@@ -21,10 +21,9 @@ from customers.errors import CustomerNotFound
 from customers.models import Customer
 from customers.services.customers import customer_get_or_create_by_email
 from sales import status as rules
-from sales.events import events_scope
-from sales.models import Channel, EventType, FulfillmentType, Order, OrderItem, OrderStatus
+from sales.events import event_created, events_scope
+from sales.models import Channel, FulfillmentType, Order, OrderItem, OrderStatus
 from sales.models.order import CLIENT_FIELDS
-from sales.services.common import event_record
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 from sales.services.placing import checkout_token_new, checkout_url_for, order_place
@@ -115,7 +114,7 @@ def order_create_direct(*, request: DirectOrderRequest, actor: User | None) -> O
                 cart_services.cart_coupon_apply(cart_id=cart.id, code=request.coupon_code)
             order = order_place(cart_id=cart.id, actor=actor, channel=Channel.API, direct=True, extra=extra,
                                 metadata=request.metadata)
-            event_record(order, EventType.CREATED, actor, channel=Channel.API)
+            event_created(order, actor, channel=Channel.API)
     return order
 
 
@@ -143,6 +142,6 @@ def _create_custom_amount(req: DirectOrderRequest, customer: Customer, actor: Us
     OrderItem.objects.create(order=order, product=None, sku=None, name=req.description or "Custom amount",
                              type="virtual", is_shippable=False, is_stocked=False, qty_ordered=1, price=cost,
                              subtotal=cost, total=cost)
-    event_record(order, EventType.CREATED, actor, channel=Channel.API, cost=str(cost))
+    event_created(order, actor, channel=Channel.API, cost=cost)
     email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order

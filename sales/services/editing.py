@@ -23,19 +23,20 @@ from config.errors import Conflict, InvalidInput
 from config.fields import MAX_ORDER_LINES
 from config.money import ZERO
 from sales import status as rules
+from sales.error_codes import SalesErrorCode
 from sales.errors import OrderItemNotFound
-from sales.events import events_scope
+from sales.events import event_edited, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem
-from sales.services.common import event_record, order_refresh_state
+from sales.models import Order, OrderItem
+from sales.services.common import order_refresh_state
 
 
 class OrderNotEditable(Conflict):
-    code = "order_not_editable"
+    code = SalesErrorCode.ORDER_NOT_EDITABLE
 
 
 class OrderCannotBeEmpty(InvalidInput):
-    code = "order_cannot_be_empty"
+    code = SalesErrorCode.ORDER_CANNOT_BE_EMPTY
     default_message = "An order keeps at least one line."
 
 
@@ -157,11 +158,11 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
         order.shipping_total, order.grand_total = totals.shipping_total, totals.grand_total
         order_refresh_state(order, final)
         order.save()
-        event_record(order, EventType.EDITED, actor,
+        event_edited(order, actor,
                      added=[{"product_id": i.product_id, "sku": i.sku, "quantity": i.qty_ordered} for i in added],
                      changed=[{"order_item_id": i.id, "quantity": i.qty_ordered} for i in changed],
                      removed=[{"order_item_id": i.id, "sku": i.sku} for i in removed],
-                     coupon_removed=coupon_code or None, grand_total=str(order.grand_total))
+                     coupon_removed=coupon_code or None)
     return order
 
 

@@ -24,8 +24,8 @@ SUBJECTS = {
 
 
 def _send(order_id: int, kind: str, context_extra: dict) -> None:
-    from sales.events import events_record
-    from sales.models import EventType, Order
+    from sales.events import event_email_sent
+    from sales.models import Order
 
     order = Order.objects.select_related("customer").prefetch_related("items").filter(id=order_id).first()
     if order is None or not order.customer_email:
@@ -39,8 +39,7 @@ def _send(order_id: int, kind: str, context_extra: dict) -> None:
     except Exception:  # a mail server outage must not break the request that already committed
         logger.exception("Sending %s e-mail for order %s failed", kind, order.number)
         return
-    events_record(order_id=order.id, type=EventType.EMAIL_SENT, actor=None,
-                  data={"kind": kind, "to": order.customer_email, "subject": subject})
+    event_email_sent(order, kind=kind, subject=subject)
 
 
 def render_text(template_name: str, context: dict) -> str:

@@ -4,10 +4,10 @@ from django.db import transaction
 
 from accounts.models import User
 from sales.errors import OrderNotFraud
-from sales.events import events_scope
+from sales.events import event_fraud_cleared, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderStatus
-from sales.services.common import event_record, order_refresh_state
+from sales.models import Order, OrderStatus
+from sales.services.common import order_refresh_state
 
 
 def order_clear_fraud(*, order_id: int, actor: User | None) -> Order:
@@ -18,5 +18,5 @@ def order_clear_fraud(*, order_id: int, actor: User | None) -> Order:
         items = order_items_lock(order)
         order_refresh_state(order, items, clear_fraud=True)
         order.save()
-        event_record(order, EventType.FRAUD_CLEARED, actor, status_after=order.status_code)
+        event_fraud_cleared(order, actor)
     return order

@@ -58,17 +58,28 @@ from django.utils import timezone
 
 from accounts.models import User
 from carts.models import PaymentMethod, ShippingMethod
+from catalog.error_codes import CatalogErrorCode
 from catalog.errors import CurrencyNotSupported, InsufficientStock, InventorySourceNotFound, VariantRequired
 from catalog.models import Currency, InventorySource, Product, ProductInventory, ProductType, TaxRate
 from catalog.services.stock import lock_products, on_hand_map, stock_reserve, stock_take
+from config.error_codes import CommonErrorCode
 from config.errors import Conflict, DomainError, InvalidInput, _flatten
 from config.money import ZERO, q2, split_pro_rata
 from customers.errors import CustomerNotFound
 from customers.models import ADDRESS_FIELDS, Customer
 from customers.services.customers import customer_get_or_create_by_email
 from sales import status as rules
+from sales.error_codes import SalesErrorCode
 from sales.errors import ItemNotShippable, OrderItemNotFound, QuantityExceedsRemaining
-from sales.events import events_record_bulk, events_scope
+from sales.events import (
+    event_imported,
+    events_record_bulk,
+    events_scope,
+    imported_data,
+    invoiced_data,
+    line_ref,
+    shipped_data,
+)
 from sales.models import (
     EventType,
     FulfillmentType,
@@ -83,7 +94,7 @@ from sales.models import (
     Shipment,
     ShipmentItem,
 )
-from sales.services.common import LineQty, amounts_for_shipment, event_record, order_refresh_state
+from sales.services.common import LineQty, amounts_for_shipment, order_refresh_state
 from sales.services.emails import email_after_commit
 from sales.services.invoicing import invoice_apply, invoice_plan
 from sales.services.numbering import number_next, numbers_reserve
@@ -99,22 +110,22 @@ CAPTURED = "captured"
 
 
 class DuplicateReference(Conflict):
-    code = "duplicate_reference"
+    code = SalesErrorCode.DUPLICATE_REFERENCE
     default_message = "An order with this reference has already been imported."
 
 
 class TotalsMismatch(InvalidInput):
-    code = "totals_mismatch"
+    code = SalesErrorCode.TOTALS_MISMATCH
     default_message = "The document's totals do not match its items."
 
 
 class ShippingMethodNotFound(InvalidInput):
-    code = "shipping_method_not_found"
+    code = SalesErrorCode.SHIPPING_METHOD_NOT_FOUND
     default_message = "Shipping method not found."
 
 
 class PaymentMethodNotFound(InvalidInput):
-    code = "payment_method_not_found"
+    code = SalesErrorCode.PAYMENT_METHOD_NOT_FOUND
     default_message = "Payment method not found."
 
 
@@ -394,8 +405,8 @@ def _items_plan(data: dict, lookups: ImportLookups, tax_address: dict | None,
             if missing:
                 raise InvalidInput(
                     f"items.{n} matches no product (by sku, product_id or variant_id): a custom line needs "
-                    f"{' and '.join(missing)}.", code="product_not_found",
-                    errors=[{"field": f"items.{n}.{f}", "code": "product_not_found",
+                    f"{' and '.join(missing)}.", code=CatalogErrorCode.PRODUCT_NOT_FOUND,
+                    errors=[{"field": f"items.{n}.{f}", "code": CatalogErrorCode.PRODUCT_NOT_FOUND,
                              "message": "Required: the line matches no product, so it becomes a custom line."}
                             for f in missing])
         qty = item["quantity"]
@@ -593,7 +604,7 @@ def import_plan(data: dict, document: dict, lookups: ImportLookups, *, actor: Us
         source_json = json.dumps(document, allow_nan=False)
     except ValueError:
         raise InvalidInput("The document holds a number too large to store (JSON cannot hold infinity).",
-                           code="validation_error") from None
+                           code=CommonErrorCode.VALIDATION_ERROR) from None
     status = data.get("status_id")
     if status is None:
         status = next((s.value for s in OrderStatus if s.label == data.get("state")), OrderStatus.PENDING.value)
@@ -833,7 +844,7 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
     order = Order.objects.create(number=number_next("order"), customer_id=customer_id, created_by=actor,
                                  **plan.order)
     items = OrderItem.objects.bulk_create([OrderItem(order=order, **i.fields()) for i in plan.items])
-    event_record(order, EventType.IMPORTED, actor, number=order.number, **plan.event)
+    event_imported(order, actor, summary=plan.event)
     Payment.objects.bulk_create([Payment(order=order, method=p["method"], amount=p["amount"], state=p["state"],
                                          reference=p["reference"], created_at=plan.created_at)
                                  for p in plan.payments])
@@ -1070,7 +1081,7 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
     for item, item_id in zip(flat_items, item_ids, strict=True):
         item.id = item_id
     events = [{"order_id": oid, "type": EventType.IMPORTED.value, "actor_id": actor_id,
-               "data": {"number": order.number, **plan.event}}
+               "data": imported_data(order.number, plan.event)}
               for oid, order, plan in zip(order_ids, orders, plans, strict=True)]
     tables["Payment"].insert([
         {"order_id": oid, "method": p["method"], "amount": p["amount"], "state": p["state"],
@@ -1091,9 +1102,9 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
         tables["InvoiceItem"].insert(_doc_items("invoice_id", inv_ids, [lines for _, lines in invoices]),
                                      defaults=defaults["InvoiceItem"])
         for inv_id, row, (n, lines) in zip(inv_ids, rows, invoices, strict=True):
-            later.append((n, {"order_id": order_ids[n], "type": EventType.INVOICED.value, "actor_id": actor_id, "data": {
-                "invoice_id": inv_id, "number": row["number"], "grand_total": str(row["grand_total"]),
-                "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]}}))
+            later.append((n, {"order_id": order_ids[n], "type": EventType.INVOICED.value, "actor_id": actor_id, "data": invoiced_data(
+                invoice_id=inv_id, number=row["number"], grand_total=row["grand_total"],
+                items=[line_ref(item.id, item.sku, qty) for item, qty, *_ in lines])}))
     if shipments:
         ship_numbers = numbers_reserve("shipment", len(shipments))
         rows = [{"order_id": order_ids[n], "number": number, "created_by_id": actor_id, "carrier_title": s.carrier_title,
@@ -1104,11 +1115,10 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
         tables["ShipmentItem"].insert(_doc_items("shipment_id", ship_ids, [lines for _, _, lines in shipments]),
                                       defaults=defaults["ShipmentItem"])
         for ship_id, row, (n, _, lines) in zip(ship_ids, rows, shipments, strict=True):
-            later.append((n, {"order_id": order_ids[n], "type": EventType.SHIPPED.value, "actor_id": actor_id, "data": {
-                "shipment_id": ship_id, "number": row["number"], "inventory_source_id": source.id,
-                "inventory_source": source.code, "total_qty": row["total_qty"], "carrier_title": row["carrier_title"],
-                "track_number": row["track_number"],
-                "items": [{"order_item_id": item.id, "sku": item.sku, "quantity": qty} for item, qty, *_ in lines]}}))
+            later.append((n, {"order_id": order_ids[n], "type": EventType.SHIPPED.value, "actor_id": actor_id, "data": shipped_data(
+                shipment_id=ship_id, number=row["number"], source_id=source.id, source_code=source.code,
+                total_qty=row["total_qty"], carrier_title=row["carrier_title"], track_number=row["track_number"],
+                items=[line_ref(item.id, item.sku, qty) for item, qty, *_ in lines])}))
     later.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
     events_record_bulk(events + [e for _, e in later],
                        insert=lambda rows: tables["OrderEvent"].insert(rows, defaults=defaults["OrderEvent"],

@@ -13,14 +13,13 @@ from accounts.models import User
 from config.money import ZERO
 from sales import status as rules
 from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable, QuantityExceedsRemaining
-from sales.events import events_scope
+from sales.events import event_invoiced, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Invoice, InvoiceItem, Order, OrderItem, Payment
+from sales.models import Invoice, InvoiceItem, Order, OrderItem, Payment
 from sales.services.common import (
     LineAmounts,
     LineQty,
     amounts_for_billing,
-    event_record,
     is_gateway,
     line_amounts,
     lines_data,
@@ -102,8 +101,7 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
     order.payment_captured = True
     order_refresh_state(order, items)
     order.save()
-    event_record(order, EventType.INVOICED, actor, invoice_id=invoice.id, number=invoice.number,
-                 grand_total=str(totals["grand_total"]), items=lines_data(plan.lines))
+    event_invoiced(order, invoice, actor, items=lines_data(plan.lines))
     if notify:
         email_after_commit(order_id=order.id, kind="invoice", document_number=invoice.number,
                            amount=str(totals["grand_total"]))

@@ -25,8 +25,8 @@ from catalog.services.orderable import product_check_orderable
 from catalog.services.stock import lock_products, stock_reserve
 from config.errors import NotFound
 from sales import status as rules
-from sales.events import events_record, events_scope
-from sales.models import Channel, EventType, FulfillmentType, Order, OrderItem, OrderStatus
+from sales.events import event_placed, events_scope
+from sales.models import Channel, FulfillmentType, Order, OrderItem, OrderStatus
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 
@@ -97,9 +97,7 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
             CouponUsage.objects.create(coupon=coupon, customer_id=cart.customer_id, order_id=order.id)
         cart.is_active = False
         cart.save(update_fields=["is_active", "updated_at"])
-        events_record(order_id=order.id, type=EventType.PLACED, actor=actor,
-                      data={"cart_id": cart.id, "number": order.number, "grand_total": str(order.grand_total),
-                            "items": len(items)})
+        event_placed(order, actor, cart_id=cart.id, items=len(items))
         email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order
 

@@ -15,15 +15,14 @@ from config.errors import InvalidInput
 from config.money import ZERO, q2
 from sales import status as rules
 from sales.errors import OrderNotRefundable, RefundEmpty, RefundExceedsRefundable
-from sales.events import events_scope
+from sales.events import event_refunded, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem, Refund, RefundItem, ShipmentItem
+from sales.models import Order, OrderItem, Refund, RefundItem, ShipmentItem
 from sales.selectors import order_get_detail
 from sales.services.common import (
     LineAmounts,
     LineQty,
     amounts_for_refund,
-    event_record,
     line_amounts,
     lines_data,
     lines_resolve,
@@ -167,10 +166,9 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
     order.shipping_refunded += plan.shipping_amount
     order_refresh_state(order, items)
     order.save()
-    event_record(order, EventType.REFUNDED, actor, refund_id=refund.id, number=refund.number,
-                 grand_total=str(totals["grand_total"]), shipping_amount=str(plan.shipping_amount),
-                 adjustment_refund=str(plan.adjustment_refund), adjustment_fee=str(plan.adjustment_fee),
-                 return_to_stock=plan.return_to_stock, items=lines_data(plan.lines))
+    event_refunded(order, refund, actor, shipping_amount=plan.shipping_amount, adjustment_refund=plan.adjustment_refund,
+                   adjustment_fee=plan.adjustment_fee, return_to_stock=plan.return_to_stock,
+                   items=lines_data(plan.lines))
     if notify:
         email_after_commit(order_id=order.id, kind="refund", document_number=refund.number,
                            amount=str(totals["grand_total"]))

@@ -9,9 +9,11 @@ from django.db import transaction
 from accounts.models import User
 from carts.models import Cart, CartItem
 from carts.services.carts import cart_recalculate
+from catalog.error_codes import CatalogErrorCode
 from catalog.services.orderable import product_check_orderable
 from catalog.services.pricing_inputs import convert, currency_get_enabled
 from config.errors import Conflict, DomainError, NotFound
+from sales.error_codes import SalesErrorCode
 from sales.models import Order
 
 
@@ -36,7 +38,7 @@ def order_reorder(*, order_id: int, actor: User | None) -> ReorderResult:
     if order is None:
         raise NotFound(f"Order {order_id} not found.")
     if order.customer_id is None:
-        raise Conflict("The order has no customer to reorder for.", code="order_has_no_customer")
+        raise Conflict("The order has no customer to reorder for.", code=SalesErrorCode.ORDER_HAS_NO_CUSTOMER)
     currency = currency_get_enabled(order.currency)
     skipped: list[SkippedItem] = []
     with transaction.atomic():
@@ -47,7 +49,7 @@ def order_reorder(*, order_id: int, actor: User | None) -> ReorderResult:
         items = list(order.items.select_related("product").order_by("id"))
         for item in items:
             if item.product is None:
-                skipped.append(SkippedItem(item.id, item.sku, item.name, item.qty_ordered, "product_not_found",
+                skipped.append(SkippedItem(item.id, item.sku, item.name, item.qty_ordered, CatalogErrorCode.PRODUCT_NOT_FOUND,
                                            "The line has no catalog product."))
                 continue
             qty = wanted.get(item.product_id, 0) + item.qty_ordered

@@ -16,14 +16,13 @@ from catalog.services.stock import lock_products, stock_take
 from config.money import ZERO
 from sales import status as rules
 from sales.errors import ItemNotShippable, OrderNotShippable, QuantityExceedsRemaining
-from sales.events import events_scope
+from sales.events import event_shipped, events_scope
 from sales.locks import order_items_lock, order_lock
-from sales.models import EventType, Order, OrderItem, Shipment, ShipmentItem
+from sales.models import Order, OrderItem, Shipment, ShipmentItem
 from sales.services.common import (
     LineAmounts,
     LineQty,
     amounts_for_shipment,
-    event_record,
     line_amounts,
     lines_data,
     lines_resolve,
@@ -134,10 +133,7 @@ def shipment_apply(order: Order, items: Sequence[OrderItem], plan: ShipmentPlan,
                      total=x.total) for x in plan.lines])
     order_refresh_state(order, items)
     order.save()
-    event_record(order, EventType.SHIPPED, actor, shipment_id=shipment.id, number=shipment.number,
-                 inventory_source_id=plan.source.id, inventory_source=plan.source.code, total_qty=plan.total_qty,
-                 carrier_title=shipment.carrier_title, track_number=shipment.track_number,
-                 items=lines_data(plan.lines))
+    event_shipped(order, shipment, actor, source_code=plan.source.code, items=lines_data(plan.lines))
     if notify:
         email_after_commit(order_id=order.id, kind="shipment", document_number=shipment.number,
                            carrier_title=shipment.carrier_title, track_number=shipment.track_number,
