@@ -86,6 +86,13 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
     OrderItem.objects.bulk_update([by_id[x.order_item_id] for x in plan.lines],
                                   ["qty_invoiced", "subtotal_invoiced", "tax_invoiced", "discount_invoiced"])
     totals = plan.totals
+    order.total_invoiced += totals["grand_total"]
+    order.shipping_invoiced += plan.shipping
+    order.payment_captured = True
+    order_refresh_state(order, items)
+    order.save()
+    # The number last (sales.services.numbering): only the invoice, its lines, its payment and its
+    # event, which need the invoice, follow it.
     invoice = Invoice.objects.create(order=order, number=number_next("invoice"), created_by=actor, state="paid",
                                      **totals)
     InvoiceItem.objects.bulk_create([
@@ -96,11 +103,6 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
         Payment.objects.create(order=order, method=payment_method or order.payment_method_code,
                                amount=totals["grand_total"], state="captured",
                                reference=payment_reference or str(uuid.uuid4()))
-    order.total_invoiced += totals["grand_total"]
-    order.shipping_invoiced += plan.shipping
-    order.payment_captured = True
-    order_refresh_state(order, items)
-    order.save()
     event_invoiced(order, invoice, actor, items=lines_data(plan.lines))
     if notify:
         email_after_commit(order_id=order.id, kind="invoice", document_number=invoice.number,

@@ -1,5 +1,14 @@
 """Gap-free document numbers: one Sequence row per type, taken under a row lock inside the
-caller's transaction (a rollback gives the number back). Call it last in an action."""
+caller's transaction (a rollback gives the number back).
+
+Taken last in an action: every other write of the action (item counters, stock, the order's
+totals and status, the cart, the coupon count) comes first, and the number is taken by the
+numbered document's own insert; only what needs that document's id follows it (its lines, its
+payment, a coupon use, its history event). So the numbering row, which every action of that kind
+waits for, is held from there to the commit — the shortest span that adds no query (taking the
+number after those rows would need a second write of the document). The import takes its
+numbers in one step per kind (``numbers_reserve``) just before its bulk document inserts.
+"""
 
 from __future__ import annotations
 

@@ -90,13 +90,16 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
         if coupon is not None:
             coupon_check(coupon, code=coupon.code, customer_id=cart.customer_id, subtotal=cart.subtotal,
                          rate=cart.exchange_rate)
+        if coupon is not None:
+            Coupon.objects.filter(id=coupon.id).update(times_used=F("times_used") + 1)
+        cart.is_active = False
+        cart.save(update_fields=["is_active", "updated_at"])
+        # The number last (sales.services.numbering): only the order, its lines, its coupon use and
+        # its event, which need the order, follow it.
         order = _order_from_cart(cart, items, ships=ships, pickup=pickup, actor=actor, channel=channel,
                                  extra=extra or {}, metadata=metadata or {})
         if coupon is not None:
-            Coupon.objects.filter(id=coupon.id).update(times_used=F("times_used") + 1)
             CouponUsage.objects.create(coupon=coupon, customer_id=cart.customer_id, order_id=order.id)
-        cart.is_active = False
-        cart.save(update_fields=["is_active", "updated_at"])
         event_placed(order, actor, cart_id=cart.id, items=len(items))
         email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order

@@ -156,16 +156,17 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
                                       ["qty_refunded", "qty_returned", "subtotal_refunded", "tax_refunded",
                                        "discount_refunded"])
     totals = plan.totals
+    order.total_refunded += totals["grand_total"]
+    order.shipping_refunded += plan.shipping_amount
+    order_refresh_state(order, items)
+    order.save()
+    # The number last (sales.services.numbering): only the refund, its lines and its event follow it.
     refund = Refund.objects.create(order=order, number=number_next("refund"), created_by=actor,
                                    return_to_stock=plan.return_to_stock, **totals)
     RefundItem.objects.bulk_create([
         RefundItem(refund=refund, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
                    price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,
                    total=x.total) for x in plan.lines])
-    order.total_refunded += totals["grand_total"]
-    order.shipping_refunded += plan.shipping_amount
-    order_refresh_state(order, items)
-    order.save()
     event_refunded(order, refund, actor, shipping_amount=plan.shipping_amount, adjustment_refund=plan.adjustment_refund,
                    adjustment_fee=plan.adjustment_fee, return_to_stock=plan.return_to_stock,
                    items=lines_data(plan.lines))

@@ -122,6 +122,9 @@ def shipment_apply(order: Order, items: Sequence[OrderItem], plan: ShipmentPlan,
     subtotal = sum(x.subtotal for x in plan.lines)
     tax = sum(x.tax_amount for x in plan.lines)
     discount = sum(x.discount_amount for x in plan.lines)
+    order_refresh_state(order, items)
+    order.save()
+    # The number last (sales.services.numbering): only the shipment, its lines and its event follow it.
     shipment = Shipment.objects.create(
         order=order, number=number_next("shipment"), created_by=actor, carrier_title=carrier_title or "",
         track_number=track_number or "", inventory_source=plan.source, total_qty=plan.total_qty,
@@ -131,8 +134,6 @@ def shipment_apply(order: Order, items: Sequence[OrderItem], plan: ShipmentPlan,
         ShipmentItem(shipment=shipment, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
                      price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,
                      total=x.total) for x in plan.lines])
-    order_refresh_state(order, items)
-    order.save()
     event_shipped(order, shipment, actor, source_code=plan.source.code, items=lines_data(plan.lines))
     if notify:
         email_after_commit(order_id=order.id, kind="shipment", document_number=shipment.number,
