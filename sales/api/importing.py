@@ -14,6 +14,7 @@ from the line's tax rate (seed 002, "Price Conventions").
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,7 @@ from config.fields import MAX_ID, MAX_ORDER_LINES, CountryField, IdField, Normal
 from config.openapi import error_responses
 from config.parsers import JSONParser
 from sales.models import OrderStatus
+from sales.services.importing import order_import, validation_error
 
 # Minor units: 10^13 pence is 10^11 pounds, far above any real line and safely inside the
 # 14-digit columns once divided by 100 (totals are checked again after multiplying).
@@ -341,12 +343,21 @@ class OrderImportView(APIView):
             409: ["duplicate_reference", "insufficient_stock", "quantity_exceeds_remaining", "order_not_shippable"]})},
     )
     def post(self, request):
-        from sales.services.importing import order_import
-
         serializer = OrderImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = order_import(document=request.data, actor=request.user, validated=serializer.validated_data)
         return Response({"order": {"id": order.id}}, status=status.HTTP_201_CREATED)
+
+
+def document_validate(document: Any) -> dict[str, Any]:
+    """The document's shape checked by OrderImportSerializer, for a caller outside a request (tests,
+    scripts) that then calls ``order_import``: errors become one InvalidInput, as the API answers."""
+    serializer = OrderImportSerializer(data=document)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except serializers.ValidationError as exc:
+        raise validation_error(exc.detail) from None
+    return dict(serializer.validated_data)
 
 
 # --------------------------------------------------------------------------- fast path for bulk import

@@ -28,6 +28,7 @@ from sales.api.documents import (
     ShipmentInSerializer,
     ShipmentSerializer,
 )
+from sales.error_codes import SalesErrorCode
 from sales.exports import order_csv_response
 from sales.models import Order, OrderComment, OrderEvent, OrderItem
 from sales.selectors import (
@@ -158,7 +159,7 @@ def bulk_matching(request, *, queryset, archived_default: str | None = None):
     given = [name for name in BULK_FILTERS if name != "archived" and params.get(name, "").strip()]
     if not given and params.get("confirm") != "all":
         raise InvalidInput("Acting on every order needs ?confirm=all (or give list filters).",
-                           code="confirmation_required", field="confirm")
+                           code=SalesErrorCode.CONFIRMATION_REQUIRED, field="confirm")
     data = params.copy()
     data.pop("confirm", None)
     if archived_default is not None and not data.get("archived"):

@@ -1,11 +1,13 @@
 """Invoices, shipments and refunds: each keeps its own lines (what it billed, sent or returned)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "default": 0}  # typed: the stubs check each kwarg
 
 
 class DocumentBase(models.Model):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -5,7 +7,7 @@ from django.utils import timezone
 
 from sales import status as status_rules
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": 0}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "default": 0}  # typed: the stubs check each kwarg
 
 
 class OrderStatus(models.IntegerChoices):

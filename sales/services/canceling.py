@@ -3,6 +3,8 @@ canceled order's coupon use back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import F
 
@@ -19,7 +21,7 @@ from sales.services.common import amounts_for_billing, order_refresh_state
 from sales.services.emails import email_after_commit
 
 
-def cancel_check(order: Order, items) -> dict[int, int]:
+def cancel_check(order: Order, items: Sequence[OrderItem]) -> dict[int, int]:
     if (blocked := rules.blocked_reason("cancel", order.status)) is not None:
         raise OrderNotCancelable(f"Order #{order.number} cannot be canceled: {blocked}.")
     to_cancel = {i.id: i.qty_to_cancel for i in items if i.qty_to_cancel > 0}

@@ -125,7 +125,8 @@ def _prefix_field(exc: Exception, prefix: str) -> None:
             e["field"] = f"{prefix}.{e['field']}" if e.get("field") else prefix
 
 
-def _create_custom_amount(req: DirectOrderRequest, customer: Customer, actor: User | None, extra: dict) -> Order:
+def _create_custom_amount(req: DirectOrderRequest, customer: Customer, actor: User | None,
+                          extra: dict[str, Any]) -> Order:
     method = _payment_method(req.payment_method)
     currency = currency_get_enabled(req.currency)
     gateway = rules.is_gateway_payment(method.code)

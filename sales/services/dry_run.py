@@ -16,7 +16,10 @@ class _Rollback(Exception):
         self.payload = payload
 
 
-def _stock_snapshot(product_ids: set[int]) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, str]]:
+StockSnapshot = tuple[dict[int, int], dict[tuple[int, int], int], dict[int, str]]
+
+
+def _stock_snapshot(product_ids: set[int]) -> StockSnapshot:
     reserved = dict(Product.objects.filter(id__in=product_ids).values_list("id", "qty_reserved"))
     skus = dict(Product.objects.filter(id__in=product_ids).values_list("id", "sku"))
     on_hand = {(pid, sid): qty for pid, sid, qty in
@@ -24,7 +27,7 @@ def _stock_snapshot(product_ids: set[int]) -> tuple[dict[int, int], dict[tuple[i
     return reserved, on_hand, skus
 
 
-def stock_moves(before, after) -> list[dict[str, Any]]:
+def stock_moves(before: StockSnapshot, after: StockSnapshot) -> list[dict[str, Any]]:
     reserved_b, on_hand_b, skus = before
     reserved_a, on_hand_a, _ = after
     moves: list[dict[str, Any]] = []

@@ -129,8 +129,8 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
         stock_reserve(quantities=new_reserved, locked=products)
         # Totals: discounts and coupon cleared, tax from the order's tax address.
         address = _order_tax_address(order)
-        categories = {products[i.product_id].tax_category_id for i in final
-                      if i.product_id and products[i.product_id].tax_category_id}
+        categories: set[int] = {category for i in final if i.product_id
+                                and (category := products[i.product_id].tax_category_id) is not None}
         rates = tax_rate_map(categories, country=address.get("country"), zone=address.get("zone"))
         for item in final:
             category = products[item.product_id].tax_category_id if item.product_id else None

@@ -4,6 +4,7 @@ back), through Django's mail framework; each sent mail is recorded in the order'
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,7 +24,7 @@ SUBJECTS = {
 }
 
 
-def _send(order_id: int, kind: str, context_extra: dict) -> None:
+def _send(order_id: int, kind: str, context_extra: dict[str, Any]) -> None:
     from sales.events import event_email_sent
     from sales.models import Order
 
@@ -42,12 +43,13 @@ def _send(order_id: int, kind: str, context_extra: dict) -> None:
     event_email_sent(order, kind=kind, subject=subject)
 
 
-def render_text(template_name: str, context: dict) -> str:
+def render_text(template_name: str, context: dict[str, Any]) -> str:
     """Render a plain-text template with autoescaping off: a text e-mail must show ``O'Brien & Co``,
     not ``O&#x27;Brien &amp; Co`` (render_to_string would HTML-escape every variable)."""
-    template = get_template(template_name)
-    return template.template.render(Context(context, autoescape=False))
+    template: Any = get_template(template_name)  # the backend's wrapper; .template is Django's own Template
+    text: str = template.template.render(Context(context, autoescape=False))
+    return text
 
 
-def email_after_commit(*, order_id: int, kind: str, **context_extra) -> None:
+def email_after_commit(*, order_id: int, kind: str, **context_extra: Any) -> None:
     transaction.on_commit(lambda: _send(order_id, kind, context_extra))

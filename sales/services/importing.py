@@ -132,22 +132,14 @@ class PaymentMethodNotFound(InvalidInput):
 # --------------------------------------------------------------------------- shape
 
 
-def document_validate(document: Any) -> dict:
-    """The document's shape, checked by the API's serializer; errors become one InvalidInput
-    with every invalid field's dotted path (``items.0.price.amount``), as the API answers."""
-    from rest_framework.exceptions import ValidationError
-
-    from sales.api.importing import OrderImportSerializer
-
-    serializer = OrderImportSerializer(data=document)
-    try:
-        serializer.is_valid(raise_exception=True)
-    except ValidationError as exc:
-        raise validation_error(exc.detail) from None
-    return serializer.validated_data
+# The shape is the callers' (the API's OrderImportSerializer, import_orders' compiled validator,
+# sales.api.importing.document_validate): they pass the validated data in, so the services never
+# import the API.
 
 
 def validation_error(detail: Any) -> InvalidInput:
+    """A shape error's detail as one InvalidInput with every invalid field's dotted path
+    (``items.0.price.amount``), as the API answers."""
     errors = _flatten(detail)
     first = errors[0] if errors else None
     message = "Invalid input."
@@ -813,10 +805,10 @@ def _stock_error(plan: ImportPlan, pid: int, product: Product, what: str, *, shi
 # --------------------------------------------------------------------------- one document
 
 
-def order_import(*, document: dict, actor: User | None, validated: dict | None = None) -> Order:
-    """Import one document (SPEC §7.2) in one transaction; ``validated`` is the serializer's
-    output when the caller has already checked the shape (the API view)."""
-    data = validated if validated is not None else document_validate(document)
+def order_import(*, document: dict[str, Any], validated: dict[str, Any], actor: User | None) -> Order:
+    """Import one document (SPEC §7.2) in one transaction. ``validated`` is the document's shape
+    as the caller checked it (OrderImportSerializer's validated data); ``document`` is kept as sent."""
+    data = validated
     try:
         with transaction.atomic(), events_scope():
             lookups = ImportLookups()
@@ -1213,5 +1205,5 @@ def _doc_totals(lines: Iterable[tuple], shipping: Decimal) -> dict[str, Decimal]
 
 
 __all__ = ["DuplicateReference", "ImportLookups", "ImportPlan", "PaymentMethodNotFound", "ShippingMethodNotFound",
-           "TotalsMismatch", "document_validate", "import_plan", "order_import",
+           "TotalsMismatch", "import_plan", "order_import",
            "orders_import_bulk", "validation_error"]

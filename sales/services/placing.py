@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -42,7 +43,7 @@ def _check_products_still_saleable(items: list[CartItem], products: dict[int, Pr
 
 
 def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMIN, direct: bool = False,
-                extra: dict | None = None, metadata: dict | None = None) -> Order:
+                extra: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None) -> Order:
     """Place a cart. ``direct`` (the one-call create of SPEC §7.1) lets the billing address,
     shipping address and shipping method be left out: the order then carries no shipping
     charge and the merchant arranges delivery."""
@@ -60,21 +61,23 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
         if not cart.billing_address and not direct:
             raise AddressRequired("A billing address is required.", field="billing_address")
         ships = cart_has_shippable(items)
-        pickup = ships and cart.shipping_method_id is not None and cart.shipping_method.code == "pickup"
-        if ships and not pickup and not cart.shipping_address and not (direct and cart.shipping_method_id is None):
+        method = cart.shipping_method  # select_related: None without a query when none is set
+        payment = cart.payment_method
+        pickup = ships and method is not None and method.code == "pickup"
+        if ships and not pickup and not cart.shipping_address and not (direct and method is None):
             raise AddressRequired("A shipping address is required: the cart holds items that ship.",
                                   field="shipping_address")
-        if ships and cart.shipping_method_id is None and not direct:
+        if ships and method is None and not direct:
             raise ShippingMethodRequired()
-        if cart.payment_method_id is None:
+        if payment is None:
             raise PaymentMethodRequired()
-        if not cart.payment_method.enabled:
-            raise PaymentMethodNotAvailable(f"{cart.payment_method.title} has been disabled; choose another.")
-        if ships and cart.shipping_method_id is not None:
+        if not payment.enabled:
+            raise PaymentMethodNotAvailable(f"{payment.title} has been disabled; choose another.")
+        if ships and method is not None:
             available = {o.code: o for o in shipping_options(cart, items)}
-            option = available.get(cart.shipping_method.code)
+            option = available.get(method.code)
             if option is None or (pickup and all(loc.id != cart.pickup_location_id for loc in option.locations)):
-                raise ShippingMethodNotAvailable(f"{cart.shipping_method.title} is no longer available for this "
+                raise ShippingMethodNotAvailable(f"{method.title} is no longer available for this "
                                                  f"cart; choose another.")
         # Lock order: cart, products (pk order), coupon.
         products = lock_products(i.product_id for i in items)
@@ -105,7 +108,7 @@ def order_place(*, cart_id: int, actor: User | None, channel: str = Channel.ADMI
     return order
 
 
-def _sum_by_product(items) -> dict[int, int]:
+def _sum_by_product(items: list[CartItem]) -> dict[int, int]:
     out: dict[int, int] = {}
     for i in items:
         if i.product.is_stocked:
@@ -120,10 +123,12 @@ def checkout_url_for(order: Order) -> str | None:
     return f"{base}/checkout/{order.checkout_token}/"
 
 
-def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: User | None, channel: str,
-                     extra: dict, metadata: dict) -> Order:
+def _order_from_cart(cart: Cart, items: list[CartItem], *, ships: bool, pickup: bool, actor: User | None,
+                     channel: str, extra: dict[str, Any], metadata: dict[str, Any]) -> Order:
     customer = cart.customer
-    gateway = rules.is_gateway_payment(cart.payment_method.code)
+    method, payment, coupon = cart.shipping_method, cart.payment_method, cart.coupon
+    assert payment is not None  # order_place refused a cart without one
+    gateway = rules.is_gateway_payment(payment.code)
     order = Order.objects.create(
         number=number_next("order"),
         status=OrderStatus.PENDING_PAYMENT if gateway else OrderStatus.PENDING,
@@ -139,12 +144,12 @@ def _order_from_cart(cart: Cart, items, *, ships: bool, pickup: bool, actor: Use
         fulfillment_type=(FulfillmentType.PICKUP if pickup else FulfillmentType.SHIPPING if ships
                           else FulfillmentType.NONE),
         pickup_location=cart.pickup_location if pickup else None,
-        shipping_method_code=cart.shipping_method.code if ships and cart.shipping_method_id else "",
-        shipping_method_title=cart.shipping_method.title if ships and cart.shipping_method_id else "",
-        payment_method_code=cart.payment_method.code,
-        payment_method_title=cart.payment_method.title,
-        coupon=cart.coupon,
-        coupon_code=cart.coupon.code if cart.coupon_id else "",
+        shipping_method_code=method.code if ships and method is not None else "",
+        shipping_method_title=method.title if ships and method is not None else "",
+        payment_method_code=payment.code,
+        payment_method_title=payment.title,
+        coupon=coupon,
+        coupon_code=coupon.code if coupon is not None else "",
         subtotal=cart.subtotal,
         discount_total=cart.discount_total,
         tax_total=cart.tax_total,

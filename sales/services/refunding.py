@@ -145,6 +145,7 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
             if source_id is not None:
                 bucket = returns.setdefault(source_id, {})
                 pid = by_id[item_id].product_id
+                assert pid is not None  # only stocked product lines go back to stock
                 bucket[pid] = bucket.get(pid, 0) + qty
     if release or returns:
         lock_products(set(release) | {pid for b in returns.values() for pid in b})

@@ -52,6 +52,7 @@ from rest_framework.test import APIClient
 
 from accounts.services.auth import token_issue
 from catalog.models import ProductInventory
+from sales.api.importing import document_validate
 from sales.models import Invoice, Order, OrderStatus, Refund, Sequence, Shipment
 from sales.services.archiving import order_archive, order_restore, orders_archive_matching
 from sales.services.canceling import order_cancel
@@ -268,6 +269,11 @@ def import_document(reference: str, sku: str) -> dict:
     }
 
 
+def _import_one(document, actor):
+    """The service as its callers use it: the shape checked first, then the validated data passed in."""
+    return order_import(document=document, validated=document_validate(document), actor=actor)
+
+
 def setup_import(ctx):
     a = product("10.00", stock=10)
     _two_sources(a)
@@ -362,7 +368,7 @@ CASES = [
                                     format="json"),
          EVENT, ("sales.services.editing",)),
     Case("import", setup_import,
-         lambda ctx, actor: order_import(document=copy.deepcopy(ctx["document"]), actor=actor),
+         lambda ctx, actor: _import_one(copy.deepcopy(ctx["document"]), actor),
          lambda api, ctx: api.post("/api/admin/orders/import", ctx["document"], format="json"),
          ("UPDATE", "sales_order"), ("sales.services.importing",)),
     Case("import_orders_command", setup_import_file,

@@ -21,7 +21,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product, ProductInventory
-from sales.api.importing import FastDocumentValidator, OrderImportSerializer
+from sales.api.importing import FastDocumentValidator, OrderImportSerializer, document_validate
 from sales.management.commands import import_orders
 from sales.models import Order, Sequence, ShipmentItem
 from sales.services.importing import order_import
@@ -179,7 +179,8 @@ def test_stock_is_checked_line_by_line_within_a_batch(tmp_path, monkeypatch):
     assert ProductInventory.objects.get(product=product).qty == 3
     # One document at a time gives the same refusal.
     with pytest.raises(Exception) as exc:
-        order_import(document=doc("ST-3", items=[item]), actor=None)
+        document = doc("ST-3", items=[item])
+        order_import(document=document, validated=document_validate(document), actor=None)
     assert (exc.value.code, exc.value.message, exc.value.field) == ("insufficient_stock",
                                                                     f"{product.sku}: 0 saleable, 2 to reserve.",
                                                                     "items.0.quantity")
@@ -330,7 +331,7 @@ def test_bulk_path_writes_exactly_what_the_api_service_writes(tmp_path, catalog,
         one, bulk = copy.deepcopy(document), copy.deepcopy(document)
         one["reference"], bulk["reference"] = f"EQ{n}-API", f"EQ{n}-BULK"
         before = _stock()
-        by_service = order_import(document=one, actor=None)
+        by_service = order_import(document=one, validated=document_validate(one), actor=None)
         service_stock = _delta(before, _stock())
         before = _stock()
         run(write(tmp_path, [bulk], name=f"eq{n}.jsonl"))
