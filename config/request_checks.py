@@ -9,7 +9,10 @@ cannot drift apart: adding a filter to a view documents it and accepts it in one
 - a parameter the schema types as boolean takes exactly ``true`` or ``false``; one typed as an
   integer takes a whole number within the schema's minimum and maximum (the views check meaning);
 - a non-empty body is parsed before the view runs, whatever the view reads, so a body that is
-  not JSON is a 400 ``parse_error`` and nothing runs (``{bad json`` on cancel used to cancel).
+  not JSON is a 400 ``parse_error`` and nothing runs (``{bad json`` on cancel used to cancel);
+- each value in a JSON body has the JSON type its schema states (a number for a text field, "5"
+  for a whole number or "yes" for a boolean is a 400 ``validation_error`` naming the field, not
+  converted by DRF into something the client did not send).
 
 ``RequestChecks`` is installed as the last permission class: DRF runs permission classes after
 authentication (401) and the permission checks (403) and before the view, which is the order
@@ -37,6 +40,8 @@ if TYPE_CHECKING:  # DRF's settings import this module while rest_framework.view
 
 _lock = threading.Lock()
 _operations: dict[tuple[str, str], dict[str, dict[str, Any]]] | None = None
+_bodies: dict[tuple[str, str], dict[str, Any]] = {}  # (path, METHOD) → its JSON body's schema
+_components: dict[str, dict[str, Any]] = {}
 _ROUTE_PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 
 
@@ -59,12 +64,25 @@ def operations() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
 
                 schema = SchemaGenerator().get_schema(request=None, public=True)
                 table: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+                bodies: dict[tuple[str, str], dict[str, Any]] = {}
                 for path, ops in schema["paths"].items():
                     for method, op in ops.items():
                         table[(path, method.upper())] = {
                             p["name"]: p.get("schema", {}) for p in op.get("parameters", []) if p.get("in") == "query"}
+                        body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+                        if body:
+                            bodies[(path, method.upper())] = body
+                _bodies.update(bodies)
+                _components.update(schema.get("components", {}).get("schemas", {}))
                 _operations = table
     return _operations
+
+
+def _operation_key(request: Request) -> tuple[str, str] | None:
+    match = getattr(request._request, "resolver_match", None) if hasattr(request, "_request") else None
+    if match is None or not match.route:
+        return None
+    return _schema_path(match.route), "GET" if request.method == "HEAD" else request.method or ""
 
 
 def allowed_query_params(request: Request) -> dict[str, dict[str, Any]] | None:
@@ -135,7 +153,79 @@ def check_body(request: Request) -> None:
     if (meta.get("CONTENT_TYPE") or meta.get("HTTP_CONTENT_TYPE") or "application/octet-stream") \
             .split(";")[0].strip().lower() == "application/octet-stream":
         meta["CONTENT_TYPE"] = "application/json"
-    request.data  # noqa: B018 - parsing now is the point
+    data = request.data
+    key = _operation_key(request)
+    if type(data) is dict and key is not None:  # a JSON object (a form's QueryDict is not one)
+        operations()
+        errors: list[dict[str, str]] = []
+        if key in _bodies:
+            _type_errors(data, _bodies[key], "", errors)
+        if errors:
+            first = errors[0]
+            # DRF keeps the parsed body in _full_data; request.data answers it from now on.
+            request._full_data = WrongTypedBody(data, InvalidInput(  # type: ignore[attr-defined]
+                f"{first['field']}: {first['message']}" if first["field"] else first["message"], errors=errors))
+
+
+class WrongTypedBody(dict[str, Any]):
+    """A JSON object body holding a value of another JSON type than its schema states: reading any
+    value raises the 400. The view reads its body after it has looked up the ids in its path, so
+    an unknown order is still a 404 first (SPEC §5: path ids, then the request's shape)."""
+
+    def __init__(self, data: dict[str, Any], error: InvalidInput) -> None:
+        super().__init__(data)
+        self.error = error
+
+    def __getitem__(self, key: str) -> Any:
+        raise self.error
+
+    def get(self, key: str, default: Any = None) -> Any:
+        raise self.error
+
+
+_JSON_KINDS: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float),
+                                            "boolean": (bool,), "array": (list,), "object": (dict,)}
+_EXPECTED = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+             "array": "a list", "object": "an object"}
+_GIVEN = {str: "a string", bool: "true or false", int: "a number", float: "a number", list: "a list",
+          dict: "an object"}
+
+
+def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its $ref (and a lone allOf) followed; siblings (nullable, readOnly) kept."""
+    for _ in range(20):
+        if "$ref" in schema:
+            target = _components.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        elif len(schema.get("allOf", [])) == 1:
+            schema = {**schema["allOf"][0], **{k: v for k, v in schema.items() if k != "allOf"}}
+        else:
+            break
+    return schema
+
+
+def _type_errors(value: Any, schema: dict[str, Any], path: str, errors: list[dict[str, str]]) -> None:
+    """Each value whose JSON type is not the one the schema states: DRF's fields would convert it (a
+    number given for a text becomes that text, "5" a whole number, "yes" true), so a client's slip
+    would be read as something it did not send. Null, unions and free-form values are the
+    serializers' to judge."""
+    schema = _resolved(schema)
+    kind = schema.get("type")
+    if value is None or len(errors) >= 20 or "anyOf" in schema or "oneOf" in schema or kind not in _JSON_KINDS:
+        return
+    ok = isinstance(value, bool) if kind == "boolean" else (
+        isinstance(value, _JSON_KINDS[kind]) and not isinstance(value, bool))
+    if not ok:
+        errors.append({"field": path, "code": CommonErrorCode.INVALID,
+                       "message": f"Expected {_EXPECTED[kind]}, not {_GIVEN.get(type(value), 'that')}."})
+    elif kind == "object":
+        properties = schema.get("properties", {})
+        for name, item in value.items():
+            if name in properties:
+                _type_errors(item, properties[name], f"{path}.{name}" if path else str(name), errors)
+    elif kind == "array" and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            _type_errors(item, schema["items"], f"{path}.{index}" if path else str(index), errors)
 
 
 def handles(view: APIView | type[APIView], method: str) -> bool:

@@ -164,3 +164,34 @@ def test_demo_customers_have_addresses_the_api_accepts():
     call_command("seed_demo", orders=3, no_progress=True, workers=0, verbosity=0)
     for email in Customer.objects.values_list("email", flat=True):
         validate_email(email)
+
+
+# ---------------------------------------------------------------- JSON types as the schema states them
+
+@pytest.mark.parametrize("make, body, field", [
+    # DRF would store 1111 as "1111", read "2" as 2, "yes" as true and 5 as 5.00: each is a 400.
+    (lambda: "/api/admin/customers", {"email": "a@example.com", "addresses": [
+        {"first_name": "A", "last_name": "B", "line_1": "1 Main St", "city": "X", "postcode": 1111, "country": "US"}]},
+     "addresses.0.postcode"),
+    (lambda: "/api/admin/customers", {"email": "a@example.com", "last_name": 1472}, "last_name"),
+    (lambda: f"/api/admin/orders/{placed_order().id}/comments", {"comment": "hi", "customer_notified": "yes"},
+     "customer_notified"),
+    (lambda: f"/api/admin/orders/{placed_order().id}/refunds/preview", {"shipping_amount": 5}, "shipping_amount"),
+    (lambda: f"/api/admin/orders/{placed_order().id}/invoices", {"items": [{"order_item_id": "1", "quantity": 1}]},
+     "items.0.order_item_id"),
+])
+def test_a_value_of_another_json_type_is_400_naming_it(api, make, body, field):
+    url = make()
+    customers = Customer.objects.count()
+    r = api.post(url, body, format="json")
+    assert r.status_code == 400, r.content[:300]
+    error = r.json()["errors"][0]
+    assert (r.json()["code"], error["field"], error["code"]) == ("validation_error", field, "invalid")
+    assert Customer.objects.count() == customers
+
+
+def test_an_unknown_order_is_404_before_its_body_is_judged(api):
+    # SPEC §5: the path's ids, then the request's shape.
+    r = api.post("/api/admin/orders/999999/invoices", {"items": [{"order_item_id": "1", "quantity": 1}]},
+                 format="json")
+    assert r.status_code == 404, r.content[:300]

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.fields import MAX_ID, MAX_ORDER_LINES, CountryField, IdField, NormalizedEmailField, QuantityField
-from config.openapi import error_responses
+from config.openapi import decimal_pattern, error_responses
 from config.parsers import JSONParser
 from sales.models import OrderStatus
 from sales.services.importing import order_import, validation_error
@@ -147,6 +147,19 @@ class IdOrTextField(serializers.Field):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]})
+class IdOrTextCharField(serializers.CharField):
+    """Text that other systems' documents may carry as a number (a product id): read as its text."""
+
+
+@extend_schema_field({"oneOf": [
+    {"type": "string", "format": "decimal",
+     "pattern": decimal_pattern(serializers.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001")))},
+    {"type": "number", "minimum": 0.00000001}]})
+class RateField(serializers.DecimalField):
+    """An exchange rate: a JSON number (as seed 002's documents give it) or a decimal string."""
+
+
 class AmountTaxSerializer(serializers.Serializer):
     """An order-level amount: excluding tax, and its tax (both minor units)."""
 
@@ -182,8 +195,9 @@ class ImportAddressSerializer(serializers.Serializer):
 class ImportItemSerializer(serializers.Serializer):
     key = _text(255)
     variant_id = IdField(required=False, allow_null=True)
-    product_id = _text(64, help_text="Our product id (a configurable product resolves to its first variant unless "
-                                     "variant_id names one)")
+    product_id = IdOrTextCharField(max_length=64, required=False, allow_null=True, allow_blank=True,
+                                   help_text="Our product id (a configurable product resolves to its first variant "
+                                             "unless variant_id names one)")
     buyable_type = _text(255)
     buyable_id = serializers.IntegerField(required=False, allow_null=True)
     name = _text(255)
@@ -284,8 +298,8 @@ class OrderImportSerializer(serializers.Serializer):
     surcharge = AmountTaxSerializer(required=False, allow_null=True)
     shipping_method_id = IdField(required=False, allow_null=True, help_text="One of our shipping method ids")
     currency = _text(3, min_length=3, help_text="An enabled currency; default the base currency")
-    exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=8, required=False, allow_null=True,
-                                             min_value=Decimal("0.00000001"), rounding=ROUND_HALF_UP)
+    exchange_rate = RateField(max_digits=18, decimal_places=8, required=False, allow_null=True,
+                              min_value=Decimal("0.00000001"), rounding=ROUND_HALF_UP)
     shipping_address = ImportAddressSerializer(required=False, allow_null=True)
     billing_address = ImportAddressSerializer(required=False, allow_null=True)
     ip = serializers.IPAddressField(required=False, allow_null=True, allow_blank=True)
