@@ -4,6 +4,9 @@ canceled order's coupon use back."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -14,7 +17,7 @@ from catalog.services.stock import lock_products, stock_release
 from config.money import ZERO
 from sales import status as rules
 from sales.errors import OrderNotCancelable
-from sales.events import event_canceled, events_scope
+from sales.events import event_canceled, events_scope, line_ref
 from sales.locks import order_items_lock, order_lock
 from sales.models import Order, OrderItem
 from sales.services.common import amounts_for_billing, order_refresh_state
@@ -31,8 +34,18 @@ def cancel_check(order: Order, items: Sequence[OrderItem]) -> dict[int, int]:
     return to_cancel
 
 
-def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int], *, actor: User | None,
-                 notify: bool = True) -> Order:
+@dataclass(frozen=True)
+class CancelOutcome:
+    release: dict[int, int]  # product id → units whose reservation goes
+    lines: list[dict[str, Any]]  # the event's items
+    amount: Decimal  # what the cancel takes off the order (its shipping too when it cancels everything)
+    fully: bool
+
+
+def cancel_counts(order: Order, items: Sequence[OrderItem], to_cancel: dict[int, int]) -> CancelOutcome:
+    """What canceling ``to_cancel`` (item id → units) does to the order's own numbers, in memory and
+    without a query: each line's canceled counters and amounts, the order's total_canceled. The
+    service writes the result; seed_demo's bulk writer writes the same objects as rows."""
     by_id = {i.id: i for i in items}
     release: dict[int, int] = {}
     canceled_total = ZERO
@@ -47,16 +60,24 @@ def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int]
         canceled_total += subtotal - discount + tax
         if item.is_stocked and item.product_id and item.is_shippable:
             release[item.product_id] = release.get(item.product_id, 0) + qty
-        lines.append({"order_item_id": item.id, "sku": item.sku, "quantity": qty})
-    if release:
-        lock_products(release)
-        stock_release(quantities=release)
-    OrderItem.objects.bulk_update([by_id[i] for i in to_cancel],
-                                  ["qty_canceled", "subtotal_canceled", "tax_canceled", "discount_canceled"])
+        lines.append(line_ref(item.id, item.sku, qty))
     fully = all(i.qty_canceled == i.qty_ordered for i in items)
     if fully:
         canceled_total += order.shipping_total - order.shipping_invoiced
     order.total_canceled += canceled_total
+    return CancelOutcome(release=release, lines=lines, amount=canceled_total, fully=fully)
+
+
+def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int], *, actor: User | None,
+                 notify: bool = True) -> Order:
+    outcome = cancel_counts(order, items, to_cancel)
+    release, fully = outcome.release, outcome.fully
+    if release:
+        lock_products(release)
+        stock_release(quantities=release)
+    by_id = {i.id: i for i in items}
+    OrderItem.objects.bulk_update([by_id[i] for i in to_cancel],
+                                  ["qty_canceled", "subtotal_canceled", "tax_canceled", "discount_canceled"])
     if fully and order.coupon_id:
         usage = CouponUsage.objects.filter(order_id=order.id).first()
         if usage is not None:
@@ -64,7 +85,7 @@ def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int]
             Coupon.objects.filter(id=usage.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
     order_refresh_state(order, items)
     order.save()
-    event_canceled(order, actor, items=lines, amount=canceled_total, fully=fully)
+    event_canceled(order, actor, items=outcome.lines, amount=outcome.amount, fully=fully)
     if notify:
         email_after_commit(order_id=order.id, kind="canceled")
     return order

@@ -16,7 +16,7 @@ calls the same pure functions the services call, on in-memory stand-ins for the 
 - invoices: ``sales.services.invoicing.invoice_plan`` (so ``amounts_for_billing``: pro rata,
   the last invoice of a line takes what is left, shipping on the first invoice);
 - refunds: ``sales.services.refunding.refund_plan`` (``amounts_for_refund`` and every limit);
-- cancels: ``sales.services.canceling.cancel_check`` and ``amounts_for_billing``;
+- cancels: ``sales.services.canceling.cancel_check`` and ``cancel_counts``;
 - status and the invoiced / shipped columns: ``sales.services.common.order_refresh_state``
   (``sales.status.status_compute``).
 
@@ -81,11 +81,10 @@ from sales.models import (
     Shipment,
     ShipmentItem,
 )
-from sales.services.canceling import cancel_check
+from sales.services.canceling import cancel_check, cancel_counts
 from sales.services.common import (
     LineAmounts,
     LineQty,
-    amounts_for_billing,
     amounts_for_shipment,
     line_amounts,
     lines_data,
@@ -1151,26 +1150,10 @@ class OrderPlanner:
         self.docs.append((t, "refund", row, [data]))
 
     def _cancel(self, order, t: datetime) -> None:
-        to_cancel = cancel_check(order, order.items)
-        by_id = {i.id: i for i in order.items}
-        canceled_total = ZERO
-        lines = []
-        for item_id, qty in to_cancel.items():
-            item = by_id[item_id]
-            subtotal, tax, discount = amounts_for_billing(item, qty)
-            item.qty_canceled += qty
-            item.subtotal_canceled += subtotal
-            item.tax_canceled += tax
-            item.discount_canceled += discount
-            canceled_total += subtotal - discount + tax
-            if item.is_stocked and item.product_id and item.is_shippable:
-                self.stock.release(item.product_id, qty)
-            lines.append({"order_item_id": item.id, "sku": item.sku, "quantity": qty})
-        fully = all(i.qty_canceled == i.qty_ordered for i in order.items)
-        if fully:
-            canceled_total += order.shipping_total - order.shipping_invoiced
-        order.total_canceled += canceled_total
-        self._event(order, EV["CANCELED"], t, items=lines, amount=str(canceled_total), fully=fully)
+        outcome = cancel_counts(order, order.items, cancel_check(order, order.items))  # the service's own rule
+        for pid, qty in outcome.release.items():
+            self.stock.release(pid, qty)
+        self._event(order, EV["CANCELED"], t, items=outcome.lines, amount=str(outcome.amount), fully=outcome.fully)
 
     # -- rows
 
