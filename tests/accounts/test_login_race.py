@@ -12,51 +12,24 @@ connection has a ``lock_timeout``, the barrier has a timeout and every join a de
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.models import LoginAttempt
 from tests.accounts.factories import UserFactory
+from tests.race import race_run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 THREADS = 15
-BARRIER_TIMEOUT = 30
-JOIN_TIMEOUT = 60
-LOCK_TIMEOUT = "15s"
 
 
 def race(work, n: int = THREADS) -> list:
-    """Run ``work(i)`` in n threads that start together; return each thread's result or error."""
-    barrier = threading.Barrier(n, timeout=BARRIER_TIMEOUT)
-    results: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            with connection.cursor() as cursor:  # connect before the barrier: an even start
-                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            barrier.wait()
-            results[i] = work(i)
-        except BaseException as exc:  # asserted on below
-            results[i] = exc
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"login-{i}", daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + JOIN_TIMEOUT
-    for t in threads:
-        t.join(timeout=max(0.0, deadline - time.monotonic()))
-    stuck = [t.name for t in threads if t.is_alive()]
-    assert not stuck, f"threads still running after {JOIN_TIMEOUT}s: {stuck}"
-    errors = [r for r in results if isinstance(r, BaseException)]
+    """Run ``work(i)`` in n threads that start together; return each thread's result."""
+    results = race_run(work, n, name="login")
+    errors = [error for _, error in results if error is not None]
     assert not errors, [repr(e) for e in errors]
-    return results
+    return [result for result, _ in results]
 
 
 def wrong_login(i: int, *, email: str, ip: str | None = None):

@@ -12,13 +12,10 @@ every join a deadline; a lock timeout or deadlock error fails the test.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
 from django.db.models import Sum
 
 from carts.models import Coupon, CouponUsage
@@ -32,14 +29,12 @@ from sales.services.refunding import RefundRequest, refund_create
 from sales.services.shipping import shipment_create
 from tests.carts.factories import CouponFactory
 from tests.catalog.factories import ProductFactory, default_source
+from tests.race import race_run
 from tests.sales.helpers import placed_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 THREADS = 8
-BARRIER_TIMEOUT = 30
-JOIN_TIMEOUT = 60
-LOCK_TIMEOUT = "15s"
 D = Decimal
 
 
@@ -57,28 +52,7 @@ class Outcome:
 def race(work, n: int = THREADS) -> list[Outcome]:
     """Run ``work(i)`` in n threads that start together; domain refusals are outcomes, anything
     else (lock timeout, deadlock, integrity error) fails the test."""
-    barrier = threading.Barrier(n, timeout=BARRIER_TIMEOUT)
-    outcomes = [Outcome(i) for i in range(n)]
-
-    def run(i: int) -> None:
-        try:
-            with connection.cursor() as cursor:  # connect before the barrier: a fair start
-                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            barrier.wait()
-            outcomes[i].result = work(i)
-        except BaseException as exc:  # recorded and asserted on below
-            outcomes[i].error = exc
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"lifecycle-{i}", daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + JOIN_TIMEOUT
-    for t in threads:
-        t.join(timeout=max(0.0, deadline - time.monotonic()))
-    stuck = [t.name for t in threads if t.is_alive()]
-    assert not stuck, f"threads still running after {JOIN_TIMEOUT}s (deadlock or lock wait?): {stuck}"
+    outcomes = [Outcome(i, result, error) for i, (result, error) in enumerate(race_run(work, n, name="lifecycle"))]
     unexpected = [o for o in outcomes if o.error is not None and not isinstance(o.error, DomainError)]
     assert not unexpected, [f"thread {o.index}: {o.error!r}" for o in unexpected]
     return outcomes

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Sum
 from django.forms.models import model_to_dict
 
@@ -37,13 +37,11 @@ from sales.services.placing import order_place
 from tests.carts.factories import CouponFactory
 from tests.carts.helpers import ready_cart
 from tests.catalog.factories import ProductFactory
+from tests.race import race_run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 THREADS = 8
-BARRIER_TIMEOUT = 30  # seconds for all threads to reach the start line
-JOIN_TIMEOUT = 60  # seconds for the whole race to finish
-LOCK_TIMEOUT = "15s"  # a thread stuck on a row lock fails instead of hanging
 
 
 @dataclass
@@ -59,29 +57,8 @@ class Outcome:
 
 def race(work, n: int = THREADS) -> list[Outcome]:
     """Run ``work(i)`` in n threads that start together; return each thread's outcome."""
-    barrier = threading.Barrier(n, timeout=BARRIER_TIMEOUT)
-    outcomes = [Outcome(i) for i in range(n)]
-
-    def run(i: int) -> None:
-        try:
-            # Connect (and set the timeout) before the barrier so connecting does not stagger the start.
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-            barrier.wait()
-            outcomes[i].order_id = work(i).id
-        except BaseException as exc:  # recorded and asserted on by the test
-            outcomes[i].error = exc
-        finally:
-            connections.close_all()  # this thread's connections only
-
-    threads = [threading.Thread(target=run, args=(i,), name=f"place-{i}", daemon=True) for i in range(n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + JOIN_TIMEOUT
-    for t in threads:
-        t.join(timeout=max(0.0, deadline - time.monotonic()))
-    stuck = [t.name for t in threads if t.is_alive()]
-    assert not stuck, f"threads still running after {JOIN_TIMEOUT}s (deadlock or lock wait?): {stuck}"
+    outcomes = [Outcome(i, result.id if result is not None else None, error)
+                for i, (result, error) in enumerate(race_run(work, n, name="place"))]
     unexpected = [o for o in outcomes if o.error is not None and not isinstance(o.error, DomainError)]
     assert not unexpected, [f"thread {o.index}: {o.error!r}" for o in unexpected]
     return outcomes
