@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.skipif("sqlite" not in settings.DATABASES["default"]["ENGINE"], reason="SQLite's locking only")
+@pytest.mark.sqlite
 def test_ten_simultaneous_pays_on_sqlite_record_one_payment_and_no_500(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'pays.sqlite3'}", "DEBUG": "true",
            "CELERY_BROKER_URL": ""}
