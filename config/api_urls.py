@@ -52,6 +52,8 @@ urlpatterns = [
     path("orders/<id:order_id>/refunds/preview", sales.OrderRefundPreviewView.as_view(), name="order-refund-preview"),
     path("orders/<id:order_id>/cancel", sales.OrderCancelView.as_view(), name="order-cancel"),
     path("orders/<id:order_id>/clear-fraud", sales.OrderClearFraudView.as_view(), name="order-clear-fraud"),
+    path("orders/<id:order_id>/hold", sales.OrderHoldView.as_view(), name="order-hold"),
+    path("orders/<id:order_id>/release-hold", sales.OrderReleaseHoldView.as_view(), name="order-release-hold"),
     path("orders/<id:order_id>/comments", sales.OrderCommentsView.as_view(), name="order-comments"),
     path("orders/<id:order_id>/history", sales.OrderHistoryView.as_view(), name="order-history"),
     # store-wide documents

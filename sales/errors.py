@@ -55,3 +55,18 @@ class OrderItemNotFound(InvalidInput):
 class ItemNotShippable(InvalidInput):
     code = SalesErrorCode.ITEM_NOT_SHIPPABLE
     default_message = "The item does not ship."
+
+
+class OrderOnHold(Conflict):
+    code = SalesErrorCode.ORDER_ON_HOLD
+    default_message = "The order is on hold."
+
+
+class OrderNotOnHold(Conflict):
+    code = SalesErrorCode.ORDER_NOT_ON_HOLD
+    default_message = "The order is not on hold."
+
+
+class OrderNotHoldable(Conflict):
+    code = SalesErrorCode.ORDER_NOT_HOLDABLE
+    default_message = "The order cannot be put on hold."

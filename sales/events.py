@@ -258,6 +258,20 @@ def events_archived_bulk(order_ids: Sequence[int], actor_id: int | None, *, arch
                                for oid in order_ids])
 
 
+def event_held(order: Order, actor: User | None, *, reason: str) -> OrderEvent:
+    return events_record(order_id=order.id, type=EventType.HELD, actor=actor, data={"reason": reason})
+
+
+def event_hold_released(order: Order, actor: User | None, *, reason: str, automatic: bool = False) -> OrderEvent:
+    """``reason`` is the hold's; ``automatic`` when the order was released because it became canceled, closed
+    or completed (``status`` then says which)."""
+    data: dict[str, Any] = {"reason": reason}
+    if automatic:
+        data["automatic"] = True
+        data["status"] = order.status_code
+    return events_record(order_id=order.id, type=EventType.HOLD_RELEASED, actor=actor, data=data)
+
+
 def event_fraud_cleared(order: Order, actor: User | None) -> OrderEvent:
     return events_record(order_id=order.id, type=EventType.FRAUD_CLEARED, actor=actor,
                          data={"status_after": order.status_code})
@@ -269,7 +283,7 @@ def event_email_sent(order: Order, *, kind: str, subject: str) -> OrderEvent:
 
 
 __all__ = ["RecordedEvent", "event_archived", "event_canceled", "event_commented", "event_created", "event_edited",
-           "event_email_sent", "event_fraud_cleared", "event_imported", "event_invoiced", "event_payment_captured",
-           "event_placed", "event_refunded", "event_shipped", "events_archived_bulk", "events_record",
-           "events_record_bulk", "events_scope", "events_sink_register", "events_sink_unregister", "imported_data",
-           "invoiced_data", "line_ref", "placed_data", "shipped_data"]
+           "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released", "event_imported",
+           "event_invoiced", "event_payment_captured", "event_placed", "event_refunded", "event_shipped",
+           "events_archived_bulk", "events_record", "events_record_bulk", "events_scope", "events_sink_register",
+           "events_sink_unregister", "imported_data", "invoiced_data", "line_ref", "placed_data", "shipped_data"]

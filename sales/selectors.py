@@ -14,7 +14,7 @@ def order_list_queryset() -> QuerySet[Order]:
 
 
 def order_detail_queryset() -> QuerySet[Order]:
-    return (Order.objects.select_related("customer", "pickup_location", "created_by")
+    return (Order.objects.select_related("customer", "pickup_location", "created_by", "held_by")
             .prefetch_related(
                 Prefetch("items", queryset=OrderItem.objects.order_by("id")),
                 Prefetch("invoices", queryset=Invoice.objects.order_by("id")),

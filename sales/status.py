@@ -25,11 +25,12 @@ class OrderState(Protocol):
     payment_method_code: str
     total_invoiced: Decimal
     total_refunded: Decimal
+    held_at: object  # a datetime while the order is on hold (SPEC §12), else None
 
 
 PENDING, PENDING_PAYMENT, PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD = range(1, 8)
 
-Action = Literal["invoice", "ship", "refund", "cancel", "pay", "edit"]
+Action = Literal["invoice", "ship", "refund", "cancel", "pay", "edit", "hold"]
 
 # The statuses that refuse each action, the one table every service and the `can` flags read.
 BLOCKING: dict[Action, frozenset[int]] = {
@@ -39,7 +40,13 @@ BLOCKING: dict[Action, frozenset[int]] = {
     "cancel": frozenset({CANCELED, CLOSED, FRAUD}),
     "pay": frozenset({CANCELED, CLOSED, FRAUD}),
     "edit": frozenset({PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD}),  # only pending orders are edited
+    "hold": frozenset({COMPLETED, CANCELED, CLOSED}),  # SPEC §12; these also end a hold (HOLD_ENDING)
 }
+# A held order that becomes one of these is released (sales.services.common.order_refresh_state).
+HOLD_ENDING: frozenset[int] = BLOCKING["hold"]
+# What a hold refuses (409 order_on_hold, checked after the status checks and before the quantities);
+# a gateway capture ("pay") is never refused by a hold.
+HELD_REFUSES: frozenset[Action] = frozenset({"invoice", "ship", "edit"})
 _REASONS = {CANCELED: "it is canceled", CLOSED: "it is closed", FRAUD: "it is flagged as suspected fraud"}
 
 
@@ -53,6 +60,8 @@ def blocked_reason(action: Action, status: int) -> str | None:
         return None
     if action == "cancel" and status == CANCELED:
         return "it is already canceled"
+    if action == "hold" and status == COMPLETED:
+        return "it is completed"
     return _REASONS.get(status, "it is not pending")
 
 
@@ -101,6 +110,9 @@ class Flags:
     ship: bool
     refund: bool
     cancel: bool
+    edit: bool = False
+    hold: bool = False
+    release_hold: bool = False
 
 
 def status_compute(items: Iterable[ItemQuantities], *, current: int, gateway_payment: bool,
@@ -126,7 +138,7 @@ def status_compute(items: Iterable[ItemQuantities], *, current: int, gateway_pay
 
 
 def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payment: bool,
-                  refundable_amount: Decimal) -> Flags:
+                  refundable_amount: Decimal, held: bool = False) -> Flags:
     """What the order allows now (the `can` object and the admin buttons).
 
     A refund follows money, not units: ``refundable_amount`` is total_invoiced − total_refunded.
@@ -137,17 +149,22 @@ def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payme
     """
     items = list(items)
     return Flags(
-        invoice=not is_blocked("invoice", status) and not gateway_payment and any(qty_to_invoice(i) > 0 for i in items),
-        ship=not is_blocked("ship", status) and any(qty_to_ship(i) > 0 for i in items),
+        invoice=not is_blocked("invoice", status) and not gateway_payment and not held
+        and any(qty_to_invoice(i) > 0 for i in items),
+        ship=not is_blocked("ship", status) and not held and any(qty_to_ship(i) > 0 for i in items),
         refund=not is_blocked("refund", status) and refundable_amount > 0,
         cancel=not is_blocked("cancel", status) and any(qty_to_cancel(i) > 0 for i in items),
+        edit=not is_blocked("edit", status) and not held,
+        hold=not is_blocked("hold", status) and not held,
+        release_hold=held,
     )
 
 
 def order_can(order: OrderState, items: Iterable[ItemQuantities]) -> Flags:
     """The `can` flags of an order (the API's ``can`` object and the admin's buttons)."""
     return flags_compute(items, status=order.status, gateway_payment=is_gateway_payment(order.payment_method_code),
-                         refundable_amount=order.total_invoiced - order.total_refunded)
+                         refundable_amount=order.total_invoiced - order.total_refunded,
+                         held=order.held_at is not None)
 
 
 def doc_state(done: int, total: int) -> str:

@@ -60,6 +60,14 @@ class CancelInSerializer(StrictSerializer):
     """Cancel takes no fields: an empty body (or {}) cancels everything left to cancel."""
 
 
+class HoldInSerializer(StrictSerializer):
+    reason = serializers.CharField(min_length=1, max_length=255, help_text="Why the order is held (1–255 characters)")
+
+
+class ReleaseHoldInSerializer(StrictSerializer):
+    """Release hold takes no fields: the body is empty or {}."""
+
+
 class CommentInSerializer(serializers.Serializer):
     comment = serializers.CharField(min_length=1, max_length=5000)
     customer_notified = serializers.BooleanField(required=False, default=False)

@@ -116,6 +116,7 @@ class OrderFilter(filters.FilterSet):
                            filters.CharFilter(method="filter_payment_method", help_text="Payment method code"))
     channel = filters.CharFilter(field_name="channel")
     archived = StrictBooleanFilter(method="filter_archived", help_text="true: only archived orders")
+    on_hold = StrictBooleanFilter(method="filter_on_hold", help_text="true: only held orders; false: only the others")
     search = filters.CharFilter(method="filter_search", help_text="Number, e-mail or customer name")
     ordering = filters.OrderingFilter(fields=(("id", "id"), ("created_at", "created_at"),
                                               ("updated_at", "updated_at"), ("grand_total", "grand_total")))
@@ -165,6 +166,11 @@ class OrderFilter(filters.FilterSet):
         if value is None:
             return queryset.filter(archived_at__isnull=True)
         return queryset.filter(archived_at__isnull=not value)
+
+    def filter_on_hold(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(held_at__isnull=not value)
 
     def filter_search(self, queryset, name, value):
         from django.db.models import Q

@@ -36,6 +36,17 @@ class CanSerializer(serializers.Serializer):
     ship = serializers.BooleanField()
     refund = serializers.BooleanField()
     cancel = serializers.BooleanField()
+    edit = serializers.BooleanField()
+    hold = serializers.BooleanField()
+    release_hold = serializers.BooleanField()
+
+
+class HoldSerializer(serializers.Serializer):
+    """An order's hold (SPEC §12)."""
+
+    reason = serializers.CharField()
+    held_at = serializers.DateTimeField()
+    held_by = UserSummarySerializer(allow_null=True)
 
 
 class DocumentSummarySerializer(serializers.Serializer):
@@ -129,6 +140,7 @@ class OrderDetailSerializer(OrderListSerializer):
     shipping_address = AddressSerializer(allow_null=True, read_only=True)
     pickup_location = serializers.SerializerMethodField()
     can = serializers.SerializerMethodField()
+    hold = serializers.SerializerMethodField(help_text="The order's hold; null when it is not on hold")
     invoices = serializers.SerializerMethodField()
     shipments = serializers.SerializerMethodField()
     refunds = serializers.SerializerMethodField()
@@ -140,7 +152,7 @@ class OrderDetailSerializer(OrderListSerializer):
 
     class Meta(OrderListSerializer.Meta):
         fields = [*OrderListSerializer.Meta.fields, "items", "billing_address", "shipping_address",
-                  "pickup_location", "can", "invoices", "shipments", "refunds", "payments", "metadata", "client",
+                  "pickup_location", "can", "hold", "invoices", "shipments", "refunds", "payments", "metadata", "client",
                   "checkout_url", "created_by"]
 
     def to_representation(self, instance):
@@ -160,7 +172,14 @@ class OrderDetailSerializer(OrderListSerializer):
 
     def get_can(self, order) -> CanSerializer:  # type: ignore[valid-type]
         flags = status_rules.order_can(order, order.items.all())
-        return {"invoice": flags.invoice, "ship": flags.ship, "refund": flags.refund, "cancel": flags.cancel}
+        return {"invoice": flags.invoice, "ship": flags.ship, "refund": flags.refund, "cancel": flags.cancel,
+                "edit": flags.edit, "hold": flags.hold, "release_hold": flags.release_hold}
+
+    def get_hold(self, order) -> HoldSerializer(allow_null=True):  # type: ignore[valid-type]
+        if order.held_at is None:
+            return None
+        return {"reason": order.hold_reason, "held_at": serializers.DateTimeField().to_representation(order.held_at),
+                "held_by": UserSummarySerializer(order.held_by).data if order.held_by_id else None}
 
     def get_invoices(self, order) -> DocumentSummarySerializer(many=True):  # type: ignore[valid-type]
         return [{"id": d.id, "number": d.number, "grand_total": f"{d.grand_total:.2f}", "created_at": d.created_at}

@@ -19,12 +19,14 @@ from sales.api.documents import (
     CommentInSerializer,
     CommentSerializer,
     EventSerializer,
+    HoldInSerializer,
     InvoiceInSerializer,
     InvoiceSerializer,
     OrderEditInSerializer,
     RefundInSerializer,
     RefundPreviewSerializer,
     RefundSerializer,
+    ReleaseHoldInSerializer,
     ShipmentInSerializer,
     ShipmentSerializer,
 )
@@ -49,6 +51,7 @@ from sales.services.direct import DirectItem, DirectOrderRequest, order_create_d
 from sales.services.dry_run import dry_run_execute
 from sales.services.editing import EditLine, order_edit
 from sales.services.fraud import order_clear_fraud
+from sales.services.holding import order_hold, order_release_hold
 from sales.services.invoicing import invoice_create
 from sales.services.placing import order_place
 from sales.services.refunding import RefundRequest, refund_create, refund_preview
@@ -206,7 +209,7 @@ class OrderDetailView(APIView):
         request=OrderEditInSerializer, parameters=[DRY_RUN_PARAM],
         responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, codes={
             400: ["order_item_not_found", "product_not_found", "order_cannot_be_empty", "variant_required"],
-            409: ["order_not_editable", "product_out_of_stock", "product_disabled", "product_type_not_allowed"]})},
+            409: ["order_not_editable", "order_on_hold", "product_out_of_stock", "product_disabled", "product_type_not_allowed"]})},
     )
     def patch(self, request, order_id: int):
         data = OrderEditInSerializer(data=request.data)
@@ -322,7 +325,8 @@ class OrderInvoicesView(APIView):
         summary="Create an invoice (no items = everything left to invoice)", request=InvoiceInSerializer, parameters=[DRY_RUN_PARAM],
         responses={201: InvoiceSerializer, **error_responses(400, 404, 409, codes={
             400: ["order_item_not_found"],
-            409: ["order_not_invoiceable", "payment_method_not_invoiceable", "quantity_exceeds_remaining"]})},
+            409: ["order_not_invoiceable", "payment_method_not_invoiceable", "order_on_hold",
+                  "quantity_exceeds_remaining"]})},
     )
     def post(self, request, order_id: int):
         data = InvoiceInSerializer(data=request.data)
@@ -344,7 +348,7 @@ class OrderShipmentsView(APIView):
         request=ShipmentInSerializer, parameters=[DRY_RUN_PARAM],
         responses={201: ShipmentSerializer, **error_responses(400, 404, 409, codes={
             400: ["inventory_source_not_found", "order_item_not_found", "item_not_shippable"],
-            409: ["order_not_shippable", "quantity_exceeds_remaining", "insufficient_stock"]})},
+            409: ["order_not_shippable", "order_on_hold", "quantity_exceeds_remaining", "insufficient_stock"]})},
     )
     def post(self, request, order_id: int):
         data = ShipmentInSerializer(data=request.data)
@@ -429,6 +433,35 @@ class OrderClearFraudView(APIView):
                    responses={200: OrderDetailSerializer, **error_responses(404, 409, codes={409: ["order_not_fraud"]})})
     def post(self, request, order_id: int):
         order_clear_fraud(order_id=order_id, actor=request.user)
+        return order_response(order_id)
+
+
+class OrderHoldView(APIView):
+    required_perms = {"POST": ["sales.hold_order"]}
+
+    @extend_schema(summary="Put the order on hold: invoice, shipment and item edits are refused until released",
+                   request=HoldInSerializer,
+                   responses={200: OrderDetailSerializer,
+                              **error_responses(400, 404, 409, codes={409: ["order_not_holdable", "order_on_hold"]})})
+    def post(self, request, order_id: int):
+        data = HoldInSerializer(data=request.data)
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        order_hold(order_id=order_id, reason=data.validated_data["reason"], actor=request.user)
+        return order_response(order_id)
+
+
+class OrderReleaseHoldView(APIView):
+    required_perms = {"POST": ["sales.hold_order"]}
+
+    @extend_schema(summary="Release the order's hold (the body, if any, is {})", request=ReleaseHoldInSerializer,
+                   responses={200: OrderDetailSerializer,
+                              **error_responses(400, 404, 409, codes={409: ["order_not_on_hold"]})})
+    def post(self, request, order_id: int):
+        data = ReleaseHoldInSerializer(data=request.data)
+        order_must_exist(order_id)
+        data.is_valid(raise_exception=True)
+        order_release_hold(order_id=order_id, actor=request.user)
         return order_response(order_id)
 
 

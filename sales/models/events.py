@@ -15,6 +15,8 @@ class EventType(models.TextChoices):
     EDITED = "edited"
     ARCHIVED = "archived"
     RESTORED = "restored"
+    HELD = "held"
+    HOLD_RELEASED = "hold_released"
     FRAUD_CLEARED = "fraud_cleared"
     PAYMENT_CAPTURED = "payment_captured"
     EMAIL_SENT = "email_sent"

@@ -101,6 +101,12 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # A hold (SPEC §12): set by sales.services.holding, cleared by its release or when the order
+    # becomes canceled, closed or completed (sales.services.common.order_refresh_state).
+    hold_reason = models.CharField(max_length=255, blank=True, default="", db_default="")  # db_default: raw bulk writers
+    held_at = models.DateTimeField(null=True, blank=True)
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
 
     class Meta:
         ordering = ["-id"]
@@ -111,6 +117,7 @@ class Order(models.Model):
             ("import_order", "Can import orders"),
             ("archive_order", "Can archive orders"),
             ("clear_fraud", "Can clear the fraud flag"),
+            ("hold_order", "Can hold and release orders"),
         ]
         indexes = [
             models.Index(fields=["created_at", "id"], name="order_created_id_idx"),
@@ -122,6 +129,7 @@ class Order(models.Model):
             models.Index(fields=["archived_at", "status"], name="order_archived_status_idx"),
             models.Index(fields=["customer_name"], name="order_customer_name_idx"),
             models.Index(fields=["updated_at", "id"], name="order_updated_id_idx"),
+            models.Index(fields=["held_at"], name="order_held_idx", condition=Q(held_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total_invoiced__gte=0) & Q(total_refunded__gte=0)
@@ -153,6 +161,10 @@ class Order(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def is_held(self) -> bool:
+        return self.held_at is not None
 
 
 class OrderItem(models.Model):

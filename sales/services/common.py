@@ -12,7 +12,7 @@ from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
 from sales.errors import OrderItemNotFound
-from sales.events import line_ref
+from sales.events import event_hold_released, line_ref
 from sales.models import Order, OrderItem
 
 
@@ -120,7 +120,10 @@ def is_gateway(order: Order) -> bool:
 
 
 def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud: bool = False) -> None:
-    """Recompute status and the list's invoiced/shipped columns from the quantities (SPEC §5)."""
+    """Recompute status and the list's invoiced/shipped columns from the quantities (SPEC §5).
+
+    Every action recomputes the status here, so this is also where a held order that becomes
+    canceled, closed or completed is released (SPEC §12: event ``hold_released``, no actor)."""
     current = order.status
     if clear_fraud and current == rules.FRAUD:
         current = rules.PENDING
@@ -131,6 +134,15 @@ def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud
     shippable = [i for i in items if i.is_shippable]
     order.shipment_state = rules.doc_state(sum(i.qty_shipped for i in shippable),
                                            sum(i.qty_shipped + rules.qty_to_ship(i) for i in shippable))
+    if order.held_at is not None and order.status in rules.HOLD_ENDING:
+        reason = order.hold_reason
+        order_hold_clear(order)
+        event_hold_released(order, None, reason=reason, automatic=True)
+
+
+def order_hold_clear(order: Order) -> None:
+    """Take the order off hold, in memory (the caller saves it)."""
+    order.hold_reason, order.held_at, order.held_by = "", None, None
 
 
 def lines_data(lines: Iterable[LineAmounts]) -> list[dict[str, Any]]:

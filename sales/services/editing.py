@@ -29,6 +29,7 @@ from sales.events import event_edited, events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import Order, OrderItem
 from sales.services.common import order_refresh_state
+from sales.services.holding import hold_check
 
 
 class OrderNotEditable(Conflict):
@@ -86,6 +87,7 @@ def order_edit(*, order_id: int, lines: list[EditLine], actor: User | None) -> O
                 if item.qty_invoiced or item.qty_shipped or item.qty_refunded or item.qty_canceled:
                     raise OrderNotEditable(f"{item.name}: already invoiced, shipped, refunded or canceled in part; "
                                            f"it cannot change.", field=f"items.{n}.id")
+        hold_check(order, "edit")
         # Work out the new quantities per line.
         old_reserved: dict[int, int] = {}
         for item in items:

@@ -28,6 +28,7 @@ from sales.services.common import (
     sums,
 )
 from sales.services.emails import email_after_commit
+from sales.services.holding import hold_check
 from sales.services.numbering import number_next
 
 
@@ -44,7 +45,7 @@ class InvoicePlan:
 
 
 def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] | None, *,
-                 skip_gateway_check: bool = False) -> InvoicePlan:
+                 skip_gateway_check: bool = False, skip_hold_check: bool = False) -> InvoicePlan:
     """Every check of Create Invoice, in SPEC order, and what it would bill. Writes nothing."""
     wanted = lines_resolve(items, lines)
     if (blocked := rules.blocked_reason("invoice", order.status)) is not None:
@@ -55,6 +56,8 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
             f"gateway invoices it when it captures the payment; staff cannot invoice it.")
     if not any(i.qty_to_invoice > 0 for i in items):
         raise OrderNotInvoiceable(f"Order #{order.number} has nothing left to invoice.")
+    if not skip_hold_check:  # a gateway capture invoices a held order (SPEC §12)
+        hold_check(order, "invoice")
     if wanted is None:
         wanted = {i.id: i.qty_to_invoice for i in items if i.qty_to_invoice > 0}
     by_id = {i.id: i for i in items}

@@ -29,6 +29,7 @@ from sales.services.common import (
     order_refresh_state,
 )
 from sales.services.emails import email_after_commit
+from sales.services.holding import hold_check
 from sales.services.numbering import number_next
 
 
@@ -80,6 +81,7 @@ def shipment_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty]
         raise OrderNotShippable(f"Order #{order.number} cannot be shipped: {blocked}.")
     if not any(i.qty_to_ship > 0 for i in items):
         raise OrderNotShippable(f"Order #{order.number} has nothing left to ship.")
+    hold_check(order, "ship")
     if wanted is None:
         wanted = {i.id: i.qty_to_ship for i in items if i.qty_to_ship > 0}
     for n, (item_id, qty) in enumerate(wanted.items()):

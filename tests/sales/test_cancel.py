@@ -60,7 +60,8 @@ def test_cancel_everything(api, admin_user):
     assert [i["qty_to_cancel"] for i in d["items"]] == [0, 0, 0]
     assert d["total_canceled"] == d["grand_total"] == "36.99"  # 20 + 9.99 + 2 + 5 shipping
     assert d["total_due"] == "0.00" and d["total_invoiced"] == "0.00"
-    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False}
+    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False, "edit": False,
+                        "hold": False, "release_hold": False}
     assert (reserved(a), reserved(b)) == (0, 0)
     assert (on_hand(a), on_hand(b)) == (5, 5)  # nothing left the warehouse
     event = [e for e in api.get(f"/api/admin/orders/{order.id}/history").json() if e["type"] == "canceled"][0]

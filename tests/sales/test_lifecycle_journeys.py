@@ -27,7 +27,8 @@ def test_invoice_ship_refund_close(api):
     d = _detail(api, order.id)
     assert d["grand_total"] == "41.66"  # 30.00 + 6.66 + 5.00 flat rate
     ia, ib = (i["id"] for i in d["items"])
-    assert d["can"] == {"invoice": True, "ship": True, "refund": False, "cancel": True}
+    assert d["can"] == {"invoice": True, "ship": True, "refund": False, "cancel": True, "edit": True,
+                        "hold": True, "release_hold": False}
 
     r = api.post(f"/api/admin/orders/{order.id}/invoices", {"items": [{"order_item_id": ia, "quantity": 1}]},
                  format="json")

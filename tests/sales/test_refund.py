@@ -193,7 +193,8 @@ def test_history_event_and_status(api, admin_user):
     order = reload(order)
     assert order.status == OrderStatus.CLOSED  # every unit refunded
     d = api.get(f"/api/admin/orders/{order.id}").json()
-    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False}
+    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False, "edit": False,
+                        "hold": False, "release_hold": False}
 
 
 def test_shipping_can_be_refunded_after_every_invoiced_unit(api):

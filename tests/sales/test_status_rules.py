@@ -114,6 +114,8 @@ def expected_flags(items, status, gateway, money_left) -> rules.Flags:
         ship=not blocked and any(to_ship(i) > 0 for i in items),
         refund=not blocked and money_left,  # "when some amount is left to refund", units or not
         cancel=not blocked and any(to_cancel(i) > 0 for i in items),
+        edit=status in (1, 2),  # only pending orders are edited (not held: no hold here)
+        hold=status not in (4, 5, 6),  # completed, canceled and closed orders are not held (SPEC §12)
     )
 
 
@@ -304,7 +306,8 @@ def test_fraud_refuses_every_action_with_its_code(api):
     set_status(order, OrderStatus.FRAUD)
     d = api.get(f"/api/admin/orders/{order.id}").json()
     assert d["status"] == "fraud" and d["status_id"] == 7
-    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False}
+    assert d["can"] == {"invoice": False, "ship": False, "refund": False, "cancel": False, "edit": False,
+                        "hold": True, "release_hold": False}
     for path, body, code in _actions(order, ia.id):
         with nothing_written(api, order.id):
             assert_error(api.post(f"/api/admin/orders/{order.id}/{path}", body, format="json"), 409, code,

@@ -221,7 +221,7 @@ class PlannedOrder:
     __slots__ = ("id", "number", "status", "payment_method_code", "payment_captured", "total_invoiced",
                  "total_refunded", "total_canceled", "shipping_invoiced", "shipping_refunded", "shipping_total",
                  "invoice_state", "shipment_state", "invoices", "row", "items", "updated_at", "coupon_id",
-                 "customer_id")
+                 "customer_id", "held_at")
 
     def __init__(self, *, id, number, status, payment_method_code, shipping_total, updated_at, coupon_id,  # noqa: A002
                  customer_id):
@@ -232,6 +232,7 @@ class PlannedOrder:
         self.total_invoiced = self.total_refunded = self.total_canceled = ZERO
         self.shipping_invoiced = self.shipping_refunded = ZERO
         self.payment_captured = False
+        self.held_at = None  # demo orders are never on hold (order_refresh_state reads it)
         self.invoices = _Docs()
 
 
