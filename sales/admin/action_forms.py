@@ -110,6 +110,11 @@ class CommentForm(forms.Form):
     customer_notified = forms.BooleanField(label="Notify the customer by e-mail", required=False)
 
 
+class HoldForm(forms.Form):
+    reason = forms.CharField(label="Reason", min_length=1, max_length=255, strip=True,
+                             widget=forms.TextInput(attrs={"size": 60, "placeholder": "e.g. Waiting for the address check"}))
+
+
 def form_errors_text(form) -> str:
     """All of a form's errors on one line, each named by its field's label."""
     parts = []

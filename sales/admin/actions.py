@@ -1,5 +1,5 @@
 """The order page's lifecycle actions: Invoice, Ship, Refund (with a live preview), Cancel,
-Add comment, Archive / Restore, Clear fraud (SPEC §5, §8).
+Add comment, Archive / Restore, Clear fraud, Hold / Release hold (SPEC §5, §8, §12).
 
 Each action is a small server-rendered admin page mounted by OrderAdmin.get_urls() under
 /admin/sales/order/<id>/<action>/. They call the same services as the API and hold no
@@ -34,13 +34,14 @@ from django.urls import path, reverse
 
 from catalog.models import InventorySource, ProductInventory
 from config.errors import DomainError
-from sales.admin.action_forms import CommentForm, InvoiceForm, RefundForm, ShipmentForm, form_errors_text
+from sales.admin.action_forms import CommentForm, HoldForm, InvoiceForm, RefundForm, ShipmentForm, form_errors_text
 from sales.models import Order, OrderComment, OrderItem, OrderStatus
 from sales.services.archiving import order_archive, order_restore
 from sales.services.canceling import cancel_check, order_cancel
 from sales.services.comments import comment_add
 from sales.services.dry_run import dry_run_execute
 from sales.services.fraud import order_clear_fraud
+from sales.services.holding import hold_plan, order_hold, order_release_hold, release_plan
 from sales.services.invoicing import invoice_create, invoice_plan
 from sales.services.refunding import RefundRequest, refund_create, refund_plan, refund_preview
 from sales.services.shipping import shipment_create, shipment_plan
@@ -53,6 +54,7 @@ CANCEL_PERM = "sales.cancel_order"
 COMMENT_PERM = "sales.add_ordercomment"
 ARCHIVE_PERM = "sales.archive_order"
 FRAUD_PERM = "sales.clear_fraud"
+HOLD_PERM = "sales.hold_order"
 
 _HEAVY = ("billing_address", "shipping_address", "metadata", "extra", "source_document")
 PREVIEW_FIELDS = ("subtotal", "tax_total", "discount_total", "shipping_total", "adjustment_refund",
@@ -105,6 +107,13 @@ def action_buttons(user, order: Order, can: Flags) -> list[Button]:
     if order.status == OrderStatus.FRAUD and user.has_perm(FRAUD_PERM):
         buttons.append(Button("clear-fraud", "Clear fraud", action_url("clear_fraud", order.id),
                               "Clear the suspected-fraud flag"))
+    if user.has_perm(HOLD_PERM):
+        if can.hold:
+            buttons.append(Button("hold", "Hold", action_url("hold", order.id),
+                                  "Stop invoicing, shipping and item edits until the hold is released"))
+        if can.release_hold:
+            buttons.append(Button("release-hold", "Release hold", action_url("release_hold", order.id),
+                                  "Let the order be invoiced, shipped and edited again"))
     return buttons
 
 
@@ -133,6 +142,8 @@ class OrderActions:
             path("<int:order_id>/archive/", wrap(self.archive_view), name="sales_order_archive"),
             path("<int:order_id>/restore/", wrap(self.restore_view), name="sales_order_restore"),
             path("<int:order_id>/clear-fraud/", wrap(self.clear_fraud_view), name="sales_order_clear_fraud"),
+            path("<int:order_id>/hold/", wrap(self.hold_view), name="sales_order_hold"),
+            path("<int:order_id>/release-hold/", wrap(self.release_hold_view), name="sales_order_release_hold"),
         ]
 
     # ------------------------------------------------------------------ plumbing
@@ -462,3 +473,49 @@ class OrderActions:
                        f"refused and its stock stays reserved. Clearing the flag recomputes its status: it will be "
                        f"{outcome['status_label'].lower()}.",
             "confirm_label": "Yes, clear the flag", "confirm_id": "confirm-clear-fraud"})
+
+    # ------------------------------------------------------------------ hold / release hold
+
+    def hold_view(self, request, order_id: int):
+        self.check_perm(request, HOLD_PERM)
+        order, items = self.load(order_id)
+        redirect = self.gate(request, order, order_flags(order, items).hold, lambda: hold_plan(order),
+                             f"Order #{order.number} cannot be put on hold now.")
+        if redirect:
+            return redirect
+        if request.method == "POST":
+            form = HoldForm(request.POST)
+            if form.is_valid():
+                try:
+                    order_hold(order_id=order.id, reason=form.cleaned_data["reason"], actor=request.user)
+                except DomainError as exc:
+                    self.refused(request, exc)
+                else:
+                    return self.back(request, order, f"Order #{order.number} is on hold: it cannot be invoiced, "
+                                                     f"shipped or edited until the hold is released.",
+                                     messages.SUCCESS)
+            else:
+                self.invalid(request, form)
+        else:
+            form = HoldForm()
+        return self.render(request, "hold", order, "Hold", {"form": form})
+
+    def release_hold_view(self, request, order_id: int):
+        self.check_perm(request, HOLD_PERM)
+        order, items = self.load(order_id)
+        if request.method == "POST":
+            try:
+                order_release_hold(order_id=order.id, actor=request.user)
+            except DomainError as exc:
+                self.refused(request, exc)
+                return self.back(request, order)
+            return self.back(request, order, f"Hold released: order #{order.number} can be invoiced, shipped and "
+                                             f"edited again.", messages.SUCCESS)
+        redirect = self.gate(request, order, order_flags(order, items).release_hold, lambda: release_plan(order),
+                             f"Order #{order.number} is not on hold.")
+        if redirect:
+            return redirect
+        return self.render(request, "confirm", order, "Release hold", {
+            "explain": f"The order is on hold: {order.hold_reason}. Releasing the hold lets it be invoiced, shipped "
+                       f"and edited again.",
+            "confirm_label": "Yes, release the hold", "confirm_id": "confirm-release-hold"})

@@ -3,9 +3,9 @@
 
 Each event type has one writer below; ``event_sentence`` picks it by the event's type and hands
 it the event's ``data`` (what the service recorded, see ``event_record`` calls in
-sales/services/). A type without a writer (one added later, e.g. hold / release hold) still
-reads as a sentence: its label, and who did it. Reading the data is defensive: old rows or
-imported history may lack a key, and a sentence then simply says less.
+sales/services/). A type without a writer (one added later) still reads as a sentence: its
+label, and who did it. Reading the data is defensive: old rows or imported history may lack a
+key, and a sentence then simply says less.
 
 Nothing here queries the database: the actor comes with the event (select_related), the
 documents' links are built from the ids the event carries, a shipment's source name comes from
@@ -174,6 +174,20 @@ def _fraud_cleared(s: Sentence) -> SafeString:
     return format_html("Fraud flag cleared{}{}", s.by(), _details(f"now {status.replace('_', ' ')}" if status else None))
 
 
+def _held(s: Sentence) -> SafeString:
+    reason = s.data.get("reason")
+    return format_html("Put on hold{}{}", s.by(), _details(f"reason: {reason}" if reason else None))
+
+
+def _hold_released(s: Sentence) -> SafeString:
+    reason = s.data.get("reason")
+    if s.data.get("automatic"):
+        status = s.data.get("status")
+        return format_html("Hold released{}{}", format_html(" as the order became {}", status.replace("_", " "))
+                           if isinstance(status, str) else "", _details(f"it was held for: {reason}" if reason else None))
+    return format_html("Hold released{}{}", s.by(), _details(f"it was held for: {reason}" if reason else None))
+
+
 def _payment_captured(s: Sentence) -> SafeString:
     provider = s.data.get("provider")
     reference = s.data.get("reference")
@@ -210,6 +224,8 @@ WRITERS: dict[str, Callable[[Sentence], SafeString]] = {
     EventType.ARCHIVED: _archived,
     EventType.RESTORED: _restored,
     EventType.FRAUD_CLEARED: _fraud_cleared,
+    EventType.HELD: _held,
+    EventType.HOLD_RELEASED: _hold_released,
     EventType.PAYMENT_CAPTURED: _payment_captured,
     EventType.EMAIL_SENT: _email_sent,
 }

@@ -1,5 +1,5 @@
 """Mass actions on the orders selected in Sales → Orders (SPEC §14): invoice, ship (from a chosen
-source), cancel, archive — each ending on a page that says, per order, what was done or refused
+source), cancel, hold (one reason for all), release hold, archive — each ending on a page that says, per order, what was done or refused
 and why — and print invoices / print packing slips, each one PDF.
 
 How a mass action runs
@@ -24,7 +24,7 @@ Adding an action
 An action is a ``MassAction``: a key, the labels, the permission, and ``run(target, ctx)``
 which calls a service for one order and returns an ``Outcome`` (or raises ``DomainError``).
 ``MASS_ACTIONS`` lists them; OrderAdmin turns each into a Django admin action. Hold and release
-hold (SPEC §14, once the hold service exists) are two more entries here, nothing else.
+hold (SPEC §14) are two such entries, hold asking for its reason on the options page.
 """
 
 from __future__ import annotations
@@ -134,6 +134,32 @@ def _archive(target: Target, ctx: Context) -> Outcome:
     return Outcome(DONE, "Archived: left out of the default order list and counts")
 
 
+def _hold(target: Target, ctx: Context) -> Outcome:
+    from sales.services.holding import order_hold
+
+    order_hold(order_id=target.id, reason=ctx.options["reason"], actor=ctx.actor)
+    return Outcome(DONE, "On hold: it cannot be invoiced, shipped or edited until released")
+
+
+def _release_hold(target: Target, ctx: Context) -> Outcome:
+    from sales.services.holding import order_release_hold
+
+    order_release_hold(order_id=target.id, actor=ctx.actor)
+    return Outcome(DONE, "Hold released")
+
+
+class HoldOptionsForm(forms.Form):
+    reason = forms.CharField(label="Reason", min_length=1, max_length=255, strip=True,
+                             help_text="The same reason on every selected order.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].widget.attrs.update(size=60, placeholder="e.g. Waiting for the address check")
+
+    def describe(self) -> str:
+        return f"reason: {self.cleaned_data['reason']}"
+
+
 class ShipOptionsForm(forms.Form):
     inventory_source = forms.TypedChoiceField(label="Ship from", coerce=int, empty_value=None)
     carrier_title = forms.CharField(label="Carrier", max_length=255, required=False,
@@ -159,6 +185,10 @@ MASS_ACTIONS: list[MassAction] = [
                _ship, "shipped", options_form=ShipOptionsForm),
     MassAction("cancel", "Cancel", "Cancel selected orders (everything neither billed nor sent)",
                "sales.cancel_order", _cancel, "canceled"),
+    MassAction("hold", "Hold", "Hold selected orders (with a reason)", "sales.hold_order", _hold, "held",
+               options_form=HoldOptionsForm),
+    MassAction("release_hold", "Release hold", "Release the hold of selected orders", "sales.hold_order",
+               _release_hold, "released"),
     MassAction("archive", "Archive", "Archive selected orders", "sales.archive_order", _archive, "archived"),
 ]
 BY_KEY = {a.key: a for a in MASS_ACTIONS}

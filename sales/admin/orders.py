@@ -232,7 +232,7 @@ ITEMS_PER_PAGE = 100
 
 def order_page_queryset():
     """Everything the order page shows, in a fixed number of queries whatever the size of the order."""
-    return (Order.objects.select_related("customer", "pickup_location", "created_by")
+    return (Order.objects.select_related("customer", "pickup_location", "created_by", "held_by")
             .prefetch_related(
                 Prefetch("items", queryset=OrderItem.objects.order_by("id")),
                 Prefetch("invoices", queryset=Invoice.objects.select_related("created_by").order_by("id")),

@@ -87,11 +87,11 @@ def test_history_sentence_for_cancel_archive_and_an_unknown_type(admin_client, a
 
     order_cancel(order_id=order.id, actor=admin_user)
     order_archive(order_id=order.id, actor=admin_user)
-    OrderEvent.objects.create(order=order, type="held", actor=admin_user, data={"reason": "x"})  # a type added later
+    OrderEvent.objects.create(order=order, type="fraud_flagged", actor=admin_user, data={})  # a type added later
     history = page(admin_client, order)
     assert f"Order canceled by Ada Admin: 2 items, {reload(order).total_canceled} USD" in history
     assert "Archived by Ada Admin" in history
-    assert "Held by Ada Admin" in history
+    assert "Fraud flagged by Ada Admin" in history
 
 
 def test_history_sentence_for_a_captured_payment(admin_client):
