@@ -2,8 +2,8 @@
 2 items, 21.00 USD", with links to the documents — never the event's raw data.
 
 Each event type has one writer below; ``event_sentence`` picks it by the event's type and hands
-it the event's ``data`` (what the service recorded, see ``event_record`` calls in
-sales/services/). A type without a writer (one added later) still reads as a sentence: its
+it the event's ``data`` (what the service recorded: the typed recorders and their ``*_data``
+builders in sales/events.py). A type without a writer (one added later) still reads as a sentence: its
 label, and who did it. Reading the data is defensive: old rows or imported history may lack a
 key, and a sentence then simply says less.
 
