@@ -346,3 +346,13 @@ def test_services_directly():
     assert reload(order).held_by is None
     order_release_hold(order_id=order.id, actor=None)
     assert reload(order).held_at is None
+
+
+def test_the_reason_fits_its_column_at_255_and_is_refused_at_256(api):
+    """The limit holds on PostgreSQL as on SQLite: 255 characters stored whole, 256 a 400."""
+    order = order_with((product(), 1))
+    with nothing_written(api, order.id):
+        assert_error(api.post(hold_url(order.id), {"reason": "r" * 256}, format="json"), 400, "validation_error",
+                     field="reason")
+    assert api.post(hold_url(order.id), {"reason": "é" * 255}, format="json").status_code == 200
+    assert reload(order).hold_reason == "é" * 255
