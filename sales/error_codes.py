@@ -34,6 +34,7 @@ class SalesErrorCode(StrEnum):
     TOTALS_MISMATCH = "totals_mismatch"
     SHIPPING_METHOD_NOT_FOUND = "shipping_method_not_found"
     PAYMENT_METHOD_NOT_FOUND = "payment_method_not_found"
+    BULK_INCOMPLETE = "bulk_incomplete"
 
 
 __all__ = ["SalesErrorCode"]

@@ -1,4 +1,4 @@
-from config.errors import Conflict, InvalidInput
+from config.errors import Conflict, DomainError, InvalidInput
 from sales.error_codes import SalesErrorCode
 
 
@@ -70,3 +70,11 @@ class OrderNotOnHold(Conflict):
 class OrderNotHoldable(Conflict):
     code = SalesErrorCode.ORDER_NOT_HOLDABLE
     default_message = "The order cannot be put on hold."
+
+
+class BulkIncomplete(DomainError):
+    """500: a bulk archive / restore stopped by a database failure after some of its batches (each
+    its own transaction) had committed; the message says how many, never "nothing was changed"."""
+
+    code = SalesErrorCode.BULK_INCOMPLETE
+    status = 500

@@ -255,3 +255,29 @@ def test_order_patch_refuses_unknown_fields(api):
     with nothing_written(api, order.id):
         assert_error(api.patch(f"/api/admin/orders/{order.id}", {"items": [{"id": item.id, "qty": 1}]},
                                format="json"), 400, "validation_error", field="items.0.qty")
+
+
+def test_a_bulk_archive_stopped_half_way_says_what_it_did(api, monkeypatch):
+    """Batches commit one by one (SPEC §7.3): a database failure in a later batch answers a 500 that
+    counts what stayed archived, never the generic "nothing was changed"."""
+    from django.db import DatabaseError
+
+    from sales.services import archiving
+
+    orders = [placed_order() for _ in range(3)]
+    real, calls = archiving.events_archived_bulk, []
+
+    def failing_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise DatabaseError("injected")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(archiving, "events_archived_bulk", failing_second_batch)
+    monkeypatch.setattr(archiving.orders_archive_matching, "__kwdefaults__", {"batch_size": 2})
+    api.raise_request_exception = False
+    body = assert_error(api.delete("/api/admin/orders?confirm=all"), 500, "bulk_incomplete", says="after 2 order(s)")
+    assert "nothing was changed" not in body["message"]
+    archived = set(Order.objects.filter(archived_at__isnull=False).values_list("id", flat=True))
+    assert archived == {orders[0].id, orders[1].id}  # the first batch stands, the second rolled back whole
+    assert OrderEvent.objects.filter(type="archived").count() == 2

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from sales.errors import BulkIncomplete
 from sales.events import event_archived, events_archived_bulk, events_scope
 from sales.locks import order_lock
 from sales.models import Order
@@ -57,11 +58,20 @@ def _bulk_set_archived(queryset: QuerySet[Order], *, archive: bool, actor: User 
     ids = list(queryset.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
-        with transaction.atomic(), events_scope():
-            now = timezone.now()
-            matching = Order.objects.select_for_update().filter(id__in=chunk, archived_at__isnull=archive).order_by("id")
-            changed_ids = list(matching.values_list("id", flat=True))
-            Order.objects.filter(id__in=changed_ids).update(archived_at=now if archive else None, updated_at=now)
-            events_archived_bulk(changed_ids, actor_id, archived=archive)
-            total += len(changed_ids)
+        try:
+            with transaction.atomic(), events_scope():
+                now = timezone.now()
+                matching = (Order.objects.select_for_update().filter(id__in=chunk, archived_at__isnull=archive)
+                            .order_by("id"))
+                changed_ids = list(matching.values_list("id", flat=True))
+                Order.objects.filter(id__in=changed_ids).update(archived_at=now if archive else None, updated_at=now)
+                events_archived_bulk(changed_ids, actor_id, archived=archive)
+        except DatabaseError as exc:
+            if not total:
+                raise  # nothing committed: the generic "nothing was changed" answer is true
+            # Earlier batches are committed (each is its own transaction): say so, never "nothing changed".
+            raise BulkIncomplete(f"The database failed after {total} order(s) were "
+                                 f"{'archived' if archive else 'restored'}; those stay so. "
+                                 f"Send the same request again to finish the rest.") from exc
+        total += len(changed_ids)
     return total

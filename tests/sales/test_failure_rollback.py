@@ -53,6 +53,7 @@ from rest_framework.test import APIClient
 from accounts.services.auth import token_issue
 from catalog.models import ProductInventory
 from sales.api.importing import document_validate
+from sales.errors import BulkIncomplete
 from sales.models import Invoice, Order, OrderStatus, Refund, Sequence, Shipment
 from sales.services.archiving import order_archive, order_restore, orders_archive_matching
 from sales.services.canceling import order_cancel
@@ -599,7 +600,9 @@ def test_bulk_archive_batches_each_stand_or_fall_whole(staff):
         return orders_archive_matching(queryset=Order.objects.filter(id__in=ids), actor=staff, batch_size=2)
 
     first, failed, before, _ = fails_after_write(run, succeeded=service_ok, fail_at=None, error="database_error")
-    assert_injected(failed.error, "database_error")
+    # The first batch had committed: the refusal says so (bulk_incomplete), caused by the injected error.
+    assert isinstance(failed.error, BulkIncomplete) and "after 2 order(s)" in failed.error.message
+    assert_injected(failed.error.__cause__, "database_error")
     assert first.writes.count(EVENT) == 2  # one bulk insert of events per batch
     archived = dict(Order.objects.filter(id__in=ids).values_list("id", "archived_at"))
     assert [archived[i] is not None for i in sorted(ids)] == [True, True, False]
