@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from config.fields import CountryField
-from config.serializers import WholeSerializer
+from config.serializers import StrictSerializer, WholeSerializer
 
 ADDRESS_FIELDS = ("first_name", "last_name", "company", "phone", "line_1", "line_2", "city", "zone", "postcode",
                   "country")
@@ -52,4 +52,8 @@ class AddressSerializer(WholeSerializer):
         return dict(super().to_representation(instance))
 
 
-__all__ = ["ADDRESS_FIELDS", "AddressSerializer"]
+class StrictAddressSerializer(StrictSerializer, AddressSerializer):
+    """The address where a body refuses unknown fields (an order's details, SPEC §12)."""
+
+
+__all__ = ["ADDRESS_FIELDS", "AddressSerializer", "StrictAddressSerializer"]

@@ -26,6 +26,7 @@ class SalesErrorCode(StrEnum):
     ITEM_NOT_SHIPPABLE = "item_not_shippable"
     ORDER_NOT_EDITABLE = "order_not_editable"
     ORDER_CANNOT_BE_EMPTY = "order_cannot_be_empty"
+    QUANTITY_BELOW_MINIMUM = "quantity_below_minimum"
     ORDER_ALREADY_PAID = "order_already_paid"
     ORDER_NOT_PAYABLE = "order_not_payable"
     ORDER_HAS_NO_CUSTOMER = "order_has_no_customer"

@@ -239,11 +239,24 @@ def event_commented(order: Order, actor: User | None, *, comment_id: int, custom
                          data={"comment_id": comment_id, "customer_notified": customer_notified})
 
 
-def event_edited(order: Order, actor: User | None, *, added: list[dict[str, Any]], changed: list[dict[str, Any]],
-                 removed: list[dict[str, Any]], coupon_removed: str | None) -> OrderEvent:
-    return events_record(order_id=order.id, type=EventType.EDITED, actor=actor, data={
-        "added": added, "changed": changed, "removed": removed, "coupon_removed": coupon_removed,
-        "grand_total": str(order.grand_total)})
+def event_edited(order: Order, actor: User | None, *, grand_total_before: Decimal, added: list[dict[str, Any]],
+                 changed: list[dict[str, Any]] | None = None, removed: list[dict[str, Any]] | None = None,
+                 canceled: list[dict[str, Any]] | None = None, coupon_removed: str | None = None) -> OrderEvent:
+    """Lines edited (SPEC §7.3, §12). A pending order's lines change in place (``changed``, ``removed``,
+    ``coupon_removed``); a processing order's grow by new lines (``added``) and lose open units exactly as
+    cancel does (``canceled``)."""
+    data: dict[str, Any] = {"added": added, "canceled": canceled or [], "grand_total_before": str(grand_total_before),
+                            "grand_total_after": str(order.grand_total), "grand_total": str(order.grand_total)}
+    if changed is not None or removed is not None:
+        data.update(changed=changed or [], removed=removed or [], coupon_removed=coupon_removed)
+    return events_record(order_id=order.id, type=EventType.EDITED, actor=actor, data=data)
+
+
+def event_details_changed(order: Order, actor: User | None, *, before: dict[str, Any], after: dict[str, Any]
+                          ) -> OrderEvent:
+    """Billing/shipping address or staff note changed (SPEC §12): the changed fields, before and after."""
+    return events_record(order_id=order.id, type=EventType.DETAILS_CHANGED, actor=actor,
+                         data={"fields": sorted(after), "before": before, "after": after})
 
 
 def event_archived(order: Order, actor: User | None, *, archived: bool = True) -> OrderEvent:

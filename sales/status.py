@@ -39,7 +39,8 @@ BLOCKING: dict[Action, frozenset[int]] = {
     "refund": frozenset({CANCELED, CLOSED, FRAUD}),
     "cancel": frozenset({CANCELED, CLOSED, FRAUD}),
     "pay": frozenset({CANCELED, CLOSED, FRAUD}),
-    "edit": frozenset({PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD}),  # only pending orders are edited
+    # pending orders change lines in place (§7.3); processing ones by §12's rule, unless paid by a gateway
+    "edit": frozenset({COMPLETED, CANCELED, CLOSED, FRAUD}),
     "hold": frozenset({COMPLETED, CANCELED, CLOSED}),  # SPEC §12; these also end a hold (HOLD_ENDING)
 }
 # A held order that becomes one of these is released (sales.services.common.order_refresh_state).
@@ -60,9 +61,18 @@ def blocked_reason(action: Action, status: int) -> str | None:
         return None
     if action == "cancel" and status == CANCELED:
         return "it is already canceled"
-    if action == "hold" and status == COMPLETED:
+    if action in ("hold", "edit") and status == COMPLETED:
         return "it is completed"
     return _REASONS.get(status, "it is not pending")
+
+
+def edit_refused_reason(status: int, *, gateway_payment: bool) -> str | None:
+    """Why an order's lines cannot be edited (SPEC §7.3, §12), or None when they can."""
+    if (blocked := blocked_reason("edit", status)) is not None:
+        return blocked
+    if status == PROCESSING and gateway_payment:
+        return "it was paid through a payment gateway, so its lines no longer change"
+    return None
 
 
 def is_gateway_payment(method_code: str | None) -> bool:
@@ -154,7 +164,7 @@ def flags_compute(items: Iterable[ItemQuantities], *, status: int, gateway_payme
         ship=not is_blocked("ship", status) and not held and any(qty_to_ship(i) > 0 for i in items),
         refund=not is_blocked("refund", status) and refundable_amount > 0,
         cancel=not is_blocked("cancel", status) and any(qty_to_cancel(i) > 0 for i in items),
-        edit=not is_blocked("edit", status) and not held,
+        edit=edit_refused_reason(status, gateway_payment=gateway_payment) is None and not held,
         hold=not is_blocked("hold", status) and not held,
         release_hold=held,
     )

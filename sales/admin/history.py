@@ -152,13 +152,32 @@ def _edited(s: Sentence) -> SafeString:
         value = s.data.get(key)
         return len(value) if isinstance(value, list) else 0
 
-    added, changed, removed = count("added"), count("changed"), count("removed")
+    def units(key: str) -> int:
+        value = s.data.get(key)
+        if not isinstance(value, list):
+            return 0
+        return sum(x.get("quantity") or 0 for x in value if isinstance(x, dict) and isinstance(x.get("quantity"), int))
+
+    added, changed, removed, canceled = count("added"), count("changed"), count("removed"), units("canceled")
     coupon = s.data.get("coupon_removed")
-    total = s.money("grand_total")
+    before, after = s.money("grand_total_before"), s.money("grand_total_after") or s.money("grand_total")
+    total = (f"grand total {before} → {after}" if before and before != after
+             else f"grand total now {after}" if after else None)
     return format_html("Items edited{}{}", s.by(), _details(
         f"{plural(added, 'line')} added" if added else None, f"{plural(changed, 'line')} changed" if changed else None,
-        f"{plural(removed, 'line')} removed" if removed else None, f"coupon {coupon} removed" if coupon else None,
-        f"grand total now {total}" if total else None))
+        f"{plural(removed, 'line')} removed" if removed else None,
+        f"{plural(canceled, 'item')} canceled" if canceled else None,
+        f"coupon {coupon} removed" if coupon else None, total))
+
+
+_DETAIL_LABELS = {"billing_address": "billing address", "shipping_address": "shipping address",
+                  "staff_note": "staff note"}
+
+
+def _details_changed(s: Sentence) -> SafeString:
+    fields = s.data.get("fields")
+    names = [_DETAIL_LABELS.get(f, str(f)) for f in fields] if isinstance(fields, list) else []
+    return format_html("{} changed{}", (", ".join(names) or "Details").capitalize(), s.by())
 
 
 def _archived(s: Sentence) -> SafeString:
@@ -221,6 +240,7 @@ WRITERS: dict[str, Callable[[Sentence], SafeString]] = {
     EventType.CANCELED: _canceled,
     EventType.COMMENTED: _commented,
     EventType.EDITED: _edited,
+    EventType.DETAILS_CHANGED: _details_changed,
     EventType.ARCHIVED: _archived,
     EventType.RESTORED: _restored,
     EventType.FRAUD_CLEARED: _fraud_cleared,

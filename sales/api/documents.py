@@ -5,6 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
+from config.addresses import StrictAddressSerializer
 from config.fields import MAX_ORDER_LINES, IdField, MoneyField, QuantityField
 from config.serializers import StrictSerializer
 
@@ -185,11 +186,20 @@ class EditLineInSerializer(StrictSerializer):
 
 
 class OrderEditInSerializer(StrictSerializer):
-    items = EditLineInSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
+    """PATCH /orders/{id}: lines (SPEC §7.3, §12) and/or the order's details (§12); at least one."""
+
+    items = EditLineInSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES, required=False)
+    billing_address = StrictAddressSerializer(required=False)
+    shipping_address = StrictAddressSerializer(required=False)
+    staff_note = serializers.CharField(max_length=5000, required=False, allow_blank=True, trim_whitespace=False,
+                                       help_text="Staff's own note on the order; never shown to the customer")
 
     def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError(
+                {"items": ["Give at least one of items, billing_address, shipping_address, staff_note."]})
         seen = set()
-        for n, line in enumerate(attrs["items"]):
+        for n, line in enumerate(attrs.get("items", [])):
             if "id" in line:
                 if line["id"] in seen:
                     raise serializers.ValidationError({f"items.{n}.id": ["The same line appears twice."]})

@@ -152,8 +152,8 @@ class OrderDetailSerializer(OrderListSerializer):
 
     class Meta(OrderListSerializer.Meta):
         fields = [*OrderListSerializer.Meta.fields, "items", "billing_address", "shipping_address",
-                  "pickup_location", "can", "hold", "invoices", "shipments", "refunds", "payments", "metadata", "client",
-                  "checkout_url", "created_by"]
+                  "pickup_location", "can", "hold", "staff_note", "invoices", "shipments", "refunds", "payments",
+                  "metadata", "client", "checkout_url", "created_by"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -205,20 +205,27 @@ class OrderDetailView(APIView):
     required_perms = {**ORDER_VIEW, "DELETE": ["sales.archive_order"], "PATCH": ["sales.edit_order"]}
 
     @extend_schema(
-        summary="Edit lines: no id adds a product, id changes its quantity, quantity 0 removes it",
+        summary="Edit lines (no id adds a product; id sets its quantity; 0 removes or cancels it), addresses "
+                "and staff note",
+        description="Pending orders change lines in place and are repriced (coupon cleared). Processing orders "
+                    "(not paid by a gateway) keep every existing line's amounts: more units become a new line, "
+                    "fewer are canceled as Cancel does; the grand total grows by new lines and total_due is the "
+                    "balance. Addresses and staff_note change without repricing. All or nothing.",
         request=OrderEditInSerializer, parameters=[DRY_RUN_PARAM],
         responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, codes={
             400: ["order_item_not_found", "product_not_found", "order_cannot_be_empty", "variant_required"],
-            409: ["order_not_editable", "order_on_hold", "product_out_of_stock", "product_disabled", "product_type_not_allowed"]})},
+            409: ["order_not_editable", "order_on_hold", "quantity_below_minimum", "product_out_of_stock",
+                  "product_disabled", "product_type_not_allowed"]})},
     )
     def patch(self, request, order_id: int):
         data = OrderEditInSerializer(data=request.data)
         order_must_exist(order_id)
         data.is_valid(raise_exception=True)
-        lines = [EditLine(**line) for line in data.validated_data["items"]]
+        values = dict(data.validated_data)
+        lines = [EditLine(**line) for line in values.pop("items", [])]
 
         def act():
-            return order_edit(order_id=order_id, lines=lines, actor=request.user)
+            return order_edit(order_id=order_id, lines=lines, details=values, actor=request.user)
 
         if is_dry_run(request):
             product_ids = _order_product_ids(order_id) + [x.product_id for x in lines if x.product_id]

@@ -13,6 +13,7 @@ class EventType(models.TextChoices):
     CANCELED = "canceled"
     COMMENTED = "commented"
     EDITED = "edited"
+    DETAILS_CHANGED = "details_changed"
     ARCHIVED = "archived"
     RESTORED = "restored"
     HELD = "held"

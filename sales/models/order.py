@@ -107,6 +107,8 @@ class Order(models.Model):
     held_at = models.DateTimeField(null=True, blank=True)
     held_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")
+    # Staff's own note on the order (SPEC §12), never shown to the customer.
+    staff_note = models.TextField(max_length=5000, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-id"]

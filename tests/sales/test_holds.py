@@ -173,7 +173,8 @@ def test_the_status_codes_answer_before_the_hold(api):
         item = items_of(order)[0]
         assert_error(api.patch(f"/api/admin/orders/{order.id}", {"items": [{"id": item.id, "quantity": 1}]},
                                format="json"), 409, "order_not_editable")
-    # a held processing order: edits (only pending orders are edited today) say order_not_editable
+    # a held processing order: its lines could be edited (SPEC §12), so the hold answers, before the
+    # quantity (1 is below what can be canceled)
     order = order_with((product(), 2))
     api.post(f"/api/admin/orders/{order.id}/invoices", {"items": [{"order_item_id": items_of(order)[0].id,
                                                                     "quantity": 1}]}, format="json")
@@ -181,7 +182,7 @@ def test_the_status_codes_answer_before_the_hold(api):
     with nothing_written(api, order.id):
         assert_error(api.patch(f"/api/admin/orders/{order.id}", {"items": [{"id": items_of(order)[0].id,
                                                                             "quantity": 1}]}, format="json"),
-                     409, "order_not_editable")
+                     409, "order_on_hold")
         assert_error(api.post(f"/api/admin/orders/{order.id}/invoices", {}, format="json"), 409, "order_on_hold")
 
 

@@ -63,7 +63,7 @@ def test_no_body_invoices_everything_left(api, admin_user):
     assert [i["qty_invoiced"] for i in d["items"]] == [3, 2]
     assert [i["qty_to_invoice"] for i in d["items"]] == [0, 0]
     assert d["status"] == "processing"  # invoiced, nothing shipped yet
-    assert d["can"] == {"invoice": False, "ship": True, "refund": True, "cancel": False, "edit": False,
+    assert d["can"] == {"invoice": False, "ship": True, "refund": True, "cancel": False, "edit": True,
                         "hold": True, "release_hold": False}
     assert [x["number"] for x in d["invoices"]] == [doc["number"]]
 

@@ -33,6 +33,7 @@ Each example runs inside a savepoint rolled back at its end, so examples never s
 
 from __future__ import annotations
 
+import os
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -48,7 +49,9 @@ from sales import status as rules
 from sales.models import Invoice, Order, OrderItem, OrderStatus, Refund, Shipment, ShipmentItem
 from sales.services.canceling import order_cancel
 from sales.services.common import LineQty
+from sales.services.editing import EditLine, order_edit
 from sales.services.fraud import order_clear_fraud
+from sales.services.holding import order_hold, order_release_hold
 from sales.services.invoicing import invoice_create
 from sales.services.placing import order_place
 from sales.services.refunding import RefundRequest, refund_create, refund_preview
@@ -85,7 +88,8 @@ order_st = st.fixed_dictionaries({
     "coupon": st.sampled_from([None, None, "10", "15", "33.33", "fixed 0.99", "fixed 1.01", "100 free"]),
     "payment": st.sampled_from(["cashondelivery"] * 6 + ["moneytransfer", "paypal_standard"]),
 })
-ACTIONS = ["invoice", "ship", "refund", "cancel", "fraud", "clear_fraud"]
+ACTIONS = ["invoice", "ship", "refund", "cancel", "fraud", "clear_fraud", "edit", "hold", "release", "details"]
+HOLD_ENDING = {OrderStatus.COMPLETED, OrderStatus.CANCELED, OrderStatus.CLOSED}
 
 
 def coupon_make(kind: str):
@@ -123,6 +127,12 @@ class World:
                     ProductInventory.objects.create(product=product, source=source, qty=qty)
                     self.on_hand[(product.id, source.id)] = qty
             lines.append((product, line["qty"]))
+        # a product that edits add as new lines (SPEC §12), with a little stock of its own
+        self.spare = ProductFactory(price=D("4.99"), tax_category=rates.get("19") or TaxRateFactory(
+            country="US", rate=D("19")).category)
+        for source, qty in ((self.default, 3), (self.east, 1), (self.closed, 2)):
+            ProductInventory.objects.create(product=self.spare, source=source, qty=qty)
+            self.on_hand[(self.spare.id, source.id)] = qty
         all_virtual = all(line["virtual"] for line in spec["lines"])
         coupon = coupon_make(spec["coupon"]) if spec["coupon"] else None
         # The cart is written directly (the cart steps are not under test here, and going through each
@@ -137,6 +147,8 @@ class World:
         self.coupon_id = self.order.coupon_id
         self.latest_source: dict[int, int] = {}
         self.flagged = False
+        self.held = False
+        self.coupon_returned = False  # a pending order's edit clears the coupon and gives its use back
         self.log: list[str] = []
         self.rnd = None  # a hypothesis-controlled random.Random, set by the test
 
@@ -220,6 +232,8 @@ def expect_invoice(order, items, wanted):
         return "payment_method_not_invoiceable", None
     if not any(i.qty_to_invoice for i in items):
         return "order_not_invoiceable", None
+    if order.held_at is not None:  # SPEC §12: after the status checks, before the quantities
+        return "order_on_hold", None
     by_id = {i.id: i for i in items}
     if wanted is None:
         wanted = {i.id: i.qty_to_invoice for i in items if i.qty_to_invoice}
@@ -241,6 +255,8 @@ def expect_ship(world, order, items, wanted, source):
         return "order_not_shippable", None
     if not any(i.qty_to_ship for i in items):
         return "order_not_shippable", None
+    if order.held_at is not None:
+        return "order_on_hold", None
     if wanted is None:
         wanted = {i.id: i.qty_to_ship for i in items if i.qty_to_ship}
     if any(q > by_id[i].qty_to_ship for i, q in wanted.items()):
@@ -283,6 +299,77 @@ def expect_cancel(order, items):
     return None, to_cancel
 
 
+def available(world: World, product_id: int, reserved_elsewhere: int) -> int:
+    """What stock_reserve lets one more reservation take: on hand at active sources − reserved."""
+    on_hand = sum(q for (pid, sid), q in world.on_hand.items() if pid == product_id and sid != world.closed.id)
+    return on_hand - reserved_elsewhere
+
+
+def expect_edit(world: World, order: Order, items: list[OrderItem], lines: list[EditLine]):
+    """SPEC §7.3 / §12: the status, then the hold, then quantities, emptiness, stock."""
+    if rules.edit_refused_reason(order.status, gateway_payment=gateway(order)) is not None:
+        return "order_not_editable", None
+    if order.held_at is not None:
+        return "order_on_hold", None
+    by_id = {i.id: i for i in items}
+    reserved_now = dict(Product.objects.values_list("id", "qty_reserved"))
+    processing = order.status == OrderStatus.PROCESSING
+    effective = {i.id: i.qty_ordered - i.qty_canceled for i in items}
+    release: dict[int, int] = {}
+    reserve: dict[int, int] = {}
+    added: list[tuple[int, int]] = []  # (product id, units)
+    if processing:
+        for line in lines:
+            if line.id is None:
+                added.append((line.product_id, line.quantity))
+                continue
+            item, eff = by_id[line.id], effective[line.id]
+            if line.quantity < eff and eff - line.quantity > item.qty_to_cancel:
+                return "quantity_below_minimum", None
+            if line.quantity < eff and item.is_stocked and item.is_shippable and item.product_id:
+                release[item.product_id] = release.get(item.product_id, 0) + eff - line.quantity
+            if line.quantity > eff:
+                added.append((item.product_id, line.quantity - eff))
+        after = {i.id: effective[i.id] for i in items}
+        after.update({x.id: min(x.quantity, effective[x.id]) for x in lines if x.id is not None})
+        if not any(after.values()) and not added:
+            return "order_cannot_be_empty", None
+        for pid, units in added:
+            product = Product.objects.get(id=pid)
+            if product.type != "virtual":
+                reserve[pid] = reserve.get(pid, 0) + units
+        for pid, units in reserve.items():
+            if units > available(world, pid, reserved_now.get(pid, 0) - release.get(pid, 0)):
+                return "product_out_of_stock", None
+        return None, {"added": added, "canceled": {x.id: effective[x.id] - x.quantity for x in lines
+                                                    if x.id is not None and x.quantity < effective[x.id]}}
+    # pending: lines change in place, the whole reservation is made again
+    quantity = {i.id: i.qty_ordered for i in items}
+    quantity.update({x.id: x.quantity for x in lines if x.id is not None})
+    new = [(x.product_id, x.quantity) for x in lines if x.id is None]
+    if not any(quantity.values()) and not new:
+        return "order_cannot_be_empty", None
+    for i in items:
+        if i.is_stocked and i.is_shippable and i.product_id:
+            release[i.product_id] = release.get(i.product_id, 0) + i.qty_to_ship
+            reserve[i.product_id] = reserve.get(i.product_id, 0) + quantity[i.id]
+    for pid, units in new:
+        reserve[pid] = reserve.get(pid, 0) + units
+    for pid, units in reserve.items():
+        if units and units > available(world, pid, reserved_now.get(pid, 0) - release.get(pid, 0)):
+            return "product_out_of_stock", None
+    return None, {"pending": True}
+
+
+def expect_details(order: Order, items: list[OrderItem], details: dict):
+    if order.status in (OrderStatus.CANCELED, OrderStatus.CLOSED):
+        return "order_not_editable"
+    if "shipping_address" in details and (order.fulfillment_type != "shipping"
+                                          or not any(i.qty_to_ship for i in items)):
+        return "order_not_editable"
+    return None
+
+
 # ---------------------------------------------------------------- one step
 
 def draw_lines(data, items, left, *, label, allow_none=True, allow_empty=False):
@@ -312,6 +399,8 @@ def draw_action(world: World, order: Order, items: list[OrderItem]) -> str:
     flags = order_flags(order, items)
     allowed = [a for a in ("invoice", "ship", "refund") for _ in range(3) if getattr(flags, a)]
     allowed += ["cancel"] if flags.cancel else []
+    allowed += ["edit", "edit"] if flags.edit else []
+    allowed += ["release"] if flags.release_hold else []
     if allowed and world.rnd.random() < 0.85:
         return world.rnd.choice(allowed)
     return world.rnd.choice(ACTIONS)
@@ -319,7 +408,8 @@ def draw_action(world: World, order: Order, items: list[OrderItem]) -> str:
 
 def order_flags(order: Order, items: list[OrderItem]) -> rules.Flags:
     return rules.flags_compute(items, status=order.status, gateway_payment=gateway(order),
-                               refundable_amount=order.total_invoiced - order.total_refunded)
+                               refundable_amount=order.total_invoiced - order.total_refunded,
+                               held=order.held_at is not None)
 
 
 def as_lines(wanted):
@@ -364,6 +454,94 @@ def run(world: World, action: str | None, data) -> None:
         step_fraud(world)
     elif action == "clear_fraud":
         step_clear_fraud(world)
+    elif action == "edit":
+        step_edit(world, draw_edit(world, data, order, items))
+    elif action == "hold":
+        step_hold(world)
+    elif action == "release":
+        step_release(world)
+    elif action == "details":
+        details = {"staff_note": data.draw(st.sampled_from(["", "call first", "VAT id 123"]), label="note")}
+        if data.draw(st.booleans(), label="shipping address?"):
+            details["shipping_address"] = address(city=data.draw(st.sampled_from(["Salem", "Bend"]), label="city"))
+        step_details(world, details)
+
+
+def draw_edit(world: World, data, order: Order, items: list[OrderItem]) -> list[EditLine]:
+    """Some lines to a new effective quantity (mostly within what can be canceled, now and then one
+    below), sometimes a new line of the spare product."""
+    lines = []
+    for item in items:
+        if data.draw(st.integers(0, 2), label="edit this line?") == 0:
+            continue
+        effective = item.qty_ordered - item.qty_canceled
+        floor = effective - item.qty_to_cancel if order.status == OrderStatus.PROCESSING else 0
+        lines.append(EditLine(id=item.id, quantity=data.draw(st.integers(max(0, floor - 1), effective + 2),
+                                                             label="edit qty")))
+    if not lines or data.draw(st.integers(0, 2), label="add a line?") == 0:
+        lines.append(EditLine(product_id=world.spare.id, quantity=data.draw(st.integers(1, 3), label="add qty")))
+    return lines
+
+
+def step_edit(world: World, lines: list[EditLine]) -> None:
+    order, items = world.order_row(), world.items()
+    before, by_id = world.state(), {i.id: i for i in items}
+    flags = order_flags(order, items)
+    code, plan = expect_edit(world, order, items, lines)
+    if code in ("order_not_editable", "order_on_hold"):
+        assert not flags.edit, (code, flags)
+    elif code is None:
+        assert flags.edit
+    outcome = attempt(lambda: order_edit(order_id=order.id, lines=lines, actor=None))
+    check_outcome(world, before, code, outcome, f"edit {lines}")
+    if code is None and "pending" in plan:
+        if order.coupon_id:
+            world.coupon_returned = True
+    elif code is None:
+        after_order, after = world.order_row(), world.items()
+        keep = ("qty_ordered", "price", "subtotal", "tax_amount", "discount_amount", "total")
+        for item in after[:len(items)]:  # existing lines keep their amounts (SPEC §12)
+            assert [getattr(item, f) for f in keep] == [getattr(by_id[item.id], f) for f in keep]
+            assert item.qty_canceled == by_id[item.id].qty_canceled + plan["canceled"].get(item.id, 0)
+        new = after[len(items):]
+        assert [(i.product_id, i.qty_ordered) for i in new] == plan["added"]
+        assert all(i.discount_amount == ZERO for i in new)
+        assert after_order.grand_total == order.grand_total + sum((i.total for i in new), ZERO)
+        assert after_order.shipping_total == order.shipping_total
+        assert after_order.coupon_id == order.coupon_id
+    finish_step(world, "edit")
+
+
+def step_hold(world: World) -> None:
+    order, before = world.order_row(), world.state()
+    code = ("order_not_holdable" if order.status in HOLD_ENDING
+            else "order_on_hold" if order.held_at is not None else None)
+    outcome = attempt(lambda: order_hold(order_id=order.id, reason="check", actor=None))
+    check_outcome(world, before, code, outcome, "hold")
+    world.held = world.held or code is None
+    finish_step(world, "hold")
+
+
+def step_release(world: World) -> None:
+    order, before = world.order_row(), world.state()
+    code = None if order.held_at is not None else "order_not_on_hold"
+    outcome = attempt(lambda: order_release_hold(order_id=order.id, actor=None))
+    check_outcome(world, before, code, outcome, "release")
+    world.held = world.held and code is not None
+    finish_step(world, "release")
+
+
+def step_details(world: World, details: dict) -> None:
+    order, items, before = world.order_row(), world.items(), world.state()
+    code = expect_details(order, items, details)
+    outcome = attempt(lambda: order_edit(order_id=order.id, details=details, actor=None))
+    check_outcome(world, before, code, outcome, "details")
+    if code is None:
+        after = world.order_row()
+        assert all(getattr(after, k) == v for k, v in details.items())
+        stay = ("grand_total", "tax_total", "total_invoiced", "total_canceled", "status")
+        assert [getattr(after, k) for k in stay] == [getattr(order, k) for k in stay]
+    finish_step(world, "details")
 
 
 def step_invoice(world: World, wanted: dict[int, int] | None) -> None:
@@ -486,6 +664,8 @@ def step_clear_fraud(world: World) -> None:
 
 def finish_step(world: World, action: str) -> None:
     world.log.append(action)
+    if world.held and world.order_row().status in HOLD_ENDING:
+        world.held = False  # SPEC §12: a canceled, closed or completed order is released
     check_invariants(world)
 
 
@@ -567,7 +747,8 @@ def check_invariants(world: World) -> None:
                                                     payment_captured=order.payment_captured)
     if world.coupon_id:
         fully = all(i.qty_canceled == i.qty_ordered for i in items)
-        assert Coupon.objects.get(id=world.coupon_id).times_used == (0 if fully else 1)
+        assert Coupon.objects.get(id=world.coupon_id).times_used == (0 if fully or world.coupon_returned else 1)
+    assert (order.held_at is not None) == world.held, world.log
 
     # can.refund ⇔ some refund is accepted: probe with an adjustment of all that is left (the
     # largest refund there is), through the preview, which writes nothing and refuses as the refund would
@@ -582,7 +763,12 @@ def check_invariants(world: World) -> None:
 
 # ---------------------------------------------------------------- the test
 
-@settings(max_examples=50, deadline=None, print_blob=True,
+# 50 examples per run locally and on SQLite; CI's PostgreSQL run takes 200 (LIFECYCLE_EXAMPLES), and
+# bench/lifecycle_property.py runs 10,000.
+EXAMPLES = int(os.environ.get("LIFECYCLE_EXAMPLES") or 50)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
 @given(spec=order_st, steps=st.integers(3, 8), data=st.data())
@@ -596,6 +782,8 @@ def test_random_lifecycles_keep_every_invariant(db, spec, steps, data):
         # Finish: clear any flag and settle what is left, then check the settled order adds up.
         if world.flagged:
             run(world, "clear_fraud", data)
+        if world.held:
+            run(world, "release", data)
         order, items = world.order_row(), world.items()
         if order.status not in BLOCKED and any(i.qty_to_cancel for i in items):
             run(world, "cancel", data)

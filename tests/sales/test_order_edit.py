@@ -53,5 +53,6 @@ def test_edit_refusals_change_nothing(api):
     assert r.status_code == 400 and r.json()["code"] == "order_item_not_found"
     assert _snapshot(order.id) == before
     api.post(f"/api/admin/orders/{order.id}/invoices", {}, format="json")
+    # processing now (SPEC §12): both units are invoiced, so neither can be canceled by an edit
     r = api.patch(f"/api/admin/orders/{order.id}", {"items": [{"id": item.id, "quantity": 1}]}, format="json")
-    assert r.status_code == 409 and r.json()["code"] == "order_not_editable"
+    assert r.status_code == 409 and r.json()["code"] == "quantity_below_minimum"

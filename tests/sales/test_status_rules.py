@@ -114,7 +114,8 @@ def expected_flags(items, status, gateway, money_left) -> rules.Flags:
         ship=not blocked and any(to_ship(i) > 0 for i in items),
         refund=not blocked and money_left,  # "when some amount is left to refund", units or not
         cancel=not blocked and any(to_cancel(i) > 0 for i in items),
-        edit=status in (1, 2),  # only pending orders are edited (not held: no hold here)
+        # pending orders change lines in place; processing ones by §12 unless paid by a gateway (no hold here)
+        edit=status in (1, 2) or (status == 3 and not gateway),
         hold=status not in (4, 5, 6),  # completed, canceled and closed orders are not held (SPEC §12)
     )
 
