@@ -150,6 +150,7 @@ class World:
         self.held = False
         self.coupon_returned = False  # a pending order's edit clears the coupon and gives its use back
         self.log: list[str] = []
+        self.refused = 0
         self.rnd = None  # a hypothesis-controlled random.Random, set by the test
 
     # -- reads
@@ -682,6 +683,7 @@ def check_outcome(world: World, before, code, outcome, what: str) -> None:
     if code is None:
         assert not isinstance(outcome, DomainError), f"{what}: refused with {outcome.code}: {outcome.message}"
     else:
+        world.refused += 1
         assert isinstance(outcome, DomainError), f"{what}: should be refused with {code}"
         assert outcome.code == code, f"{what}: refused with {outcome.code} ({outcome.message}), expected {code}"
         assert world.state() == before, f"{what}: refused but wrote something"
@@ -787,6 +789,9 @@ def test_random_lifecycles_keep_every_invariant(db, spec, steps, data):
         order, items = world.order_row(), world.items()
         if order.status not in BLOCKED and any(i.qty_to_cancel for i in items):
             run(world, "cancel", data)
+        if stats := os.environ.get("LIFECYCLE_STATS"):  # bench/lifecycle_property.py counts sequences and steps
+            with open(stats, "a") as fh:
+                fh.write(f"{len(world.log)} {world.refused}\n")
         transaction.set_rollback(True)
 
 
