@@ -76,7 +76,7 @@ def order_slip(order: Order, items: Sequence[OrderItem], sources: Sequence[Inven
                        note="Units still to ship on this order when the slip was printed. Record the shipment "
                             "(Ship on the order page, or the Ship action) when the parcel leaves.")
     stocked = [i for i in left if i.product_id and i.is_stocked]
-    source = next((s for s in sources if all(stock.get((i.product_id, s.id), 0) >= i.qty_to_ship for i in stocked)),
+    source = next((s for s in sources if all(stock.get((i.product_id or 0, s.id), 0) >= i.qty_to_ship for i in stocked)),
                   None)
     if source is not None:
         slip.source_name = f"{source.name} ({source.code})"

@@ -21,11 +21,18 @@ class ItemQuantities(Protocol):
 
 
 class OrderState(Protocol):
-    status: int
-    payment_method_code: str
-    total_invoiced: Decimal
-    total_refunded: Decimal
-    held_at: object  # a datetime while the order is on hold (SPEC §12), else None
+    """What the `can` flags read of an order (read-only: any object with these attributes)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def payment_method_code(self) -> str: ...
+    @property
+    def total_invoiced(self) -> Decimal: ...
+    @property
+    def total_refunded(self) -> Decimal: ...
+    @property
+    def held_at(self) -> object: ...  # a datetime while the order is on hold (SPEC §12), else None
 
 
 PENDING, PENDING_PAYMENT, PROCESSING, COMPLETED, CANCELED, CLOSED, FRAUD = range(1, 8)

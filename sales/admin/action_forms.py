@@ -8,6 +8,7 @@ can be refunded, the order's state) is the service's to enforce and to explain.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 
@@ -66,7 +67,8 @@ class ShipmentForm(LineQuantitiesForm):
 
     def __init__(self, *args, sources=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["inventory_source"].choices = [(s.id, f"{s.name} ({s.code})") for s in sources]
+        cast(forms.ChoiceField, self.fields["inventory_source"]).choices = [(s.id, f"{s.name} ({s.code})")
+                                                                             for s in sources]
         self.fields["carrier_title"].widget.attrs.update(placeholder="e.g. UPS", size=24)
         self.fields["track_number"].widget.attrs.update(size=30)
         # Fields after the quantities in the form's field order, so errors read top to bottom.

@@ -11,9 +11,13 @@ deferred. Search takes a document number or an order number (prefix, case-insens
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,7 +51,8 @@ class DocumentAdmin(admin.ModelAdmin):
     """Shared by the three document admins: columns, search, read-only detail page."""
 
     kind = "document"
-    detail_queryset = None  # a selector returning the document with its lines (constant queries)
+    # a selector returning the document with its lines (constant queries); each document admin sets it
+    detail_queryset: Callable[[], QuerySet[Any]]
     search_fields = ("^number", "^order__number")
     search_help_text = "Document number or order number (the start of it is enough)"
     ordering = ("-created_at", "-id")
@@ -56,7 +61,7 @@ class DocumentAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     actions = None
-    list_select_related = ("order", "created_by")
+    list_select_related: ClassVar[tuple[str, ...]] = ("order", "created_by")
     detail_template = "admin/sales/document_detail.html"
 
     class Media:
@@ -110,14 +115,15 @@ class DocumentAdmin(admin.ModelAdmin):
             pk = None
         doc = self.detail_queryset().defer(*_ORDER_HEAVY[2:]).filter(pk=pk).first() if pk is not None else None
         if doc is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own "does not exist" redirect (a private ModelAdmin helper the stubs omit)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_view_permission(request, doc):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "app_label": self.opts.app_label,
-            "title": f"{self.opts.verbose_name.capitalize()} #{doc.number}",
+            "title": f"{str(self.opts.verbose_name).capitalize()} #{doc.number}",
             "subtitle": None,
             "kind": self.kind,
             "doc": doc,

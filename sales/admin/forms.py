@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from config.countries import country_code_clean
@@ -25,7 +27,7 @@ class AddressForm(forms.Form):
 
     def __init__(self, *args, book_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["book"].choices = [("", "— a new address —"), *book_choices]
+        cast(forms.ChoiceField, self.fields["book"]).choices = [("", "— a new address —"), *book_choices]
         for name in ADDRESS_FIELDS:
             field = forms.CharField(label=ADDRESS_LABELS[name], max_length=ADDRESS_LENGTHS[name],
                                     required=name in ADDRESS_REQUIRED)
@@ -77,7 +79,7 @@ class AddItemForm(QuantityForm):
     sku = forms.CharField(max_length=64, required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("product_id") and not (data.get("sku") or "").strip():
             raise forms.ValidationError("Pick a product or type its SKU.")
         return data

@@ -78,10 +78,10 @@ def plural(n: int, word: str) -> str:
 
 def _details(*parts) -> SafeString:
     """": a, b, c" of the parts that are not empty, or nothing."""
-    parts = [p for p in parts if p]
-    if not parts:
+    kept = [p for p in parts if p]
+    if not kept:
         return mark_safe("")
-    return format_html(": {}", format_html_join(", ", "{}", ((p,) for p in parts)))
+    return format_html(": {}", format_html_join(", ", "{}", ((p,) for p in kept)))
 
 
 def _placed(s: Sentence) -> SafeString:

@@ -33,7 +33,9 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -43,6 +45,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from catalog.models import InventorySource
 from config.errors import DomainError
 from sales.formatting import format_datetime, format_money
@@ -74,13 +77,20 @@ class Target:
     currency: str
     status: int
     total_canceled: Decimal
-    archived_at: object
+    archived_at: datetime | None
 
 
 @dataclass
 class Context:
-    actor: object
+    actor: User | None
     options: dict = field(default_factory=dict)
+
+
+class OptionsForm(forms.Form):
+    """An action's intermediate page: its fields, and a line saying what was chosen for the result page."""
+
+    def describe(self) -> str:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class MassAction:
     permission: str
     run: Callable[[Target, Context], Outcome]
     done_word: str  # "invoiced": the summary line's verb
-    options_form: type[forms.Form] | None = None  # an intermediate page asks for these first
+    options_form: type[OptionsForm] | None = None  # an intermediate page asks for these first
 
 
 # ---------------------------------------------------------------------------- the runs (one service call each)
@@ -148,7 +158,7 @@ def _release_hold(target: Target, ctx: Context) -> Outcome:
     return Outcome(DONE, "Hold released")
 
 
-class HoldOptionsForm(forms.Form):
+class HoldOptionsForm(OptionsForm):
     reason = forms.CharField(label="Reason", min_length=1, max_length=255, strip=True,
                              help_text="The same reason on every selected order.")
 
@@ -160,7 +170,7 @@ class HoldOptionsForm(forms.Form):
         return f"reason: {self.cleaned_data['reason']}"
 
 
-class ShipOptionsForm(forms.Form):
+class ShipOptionsForm(OptionsForm):
     inventory_source = forms.TypedChoiceField(label="Ship from", coerce=int, empty_value=None)
     carrier_title = forms.CharField(label="Carrier", max_length=255, required=False,
                                     help_text="Optional; the same on every shipment. Tracking numbers are per parcel: "
@@ -169,7 +179,7 @@ class ShipOptionsForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.sources = list(InventorySource.objects.filter(active=True).order_by("priority", "id"))
-        self.fields["inventory_source"].choices = [(s.id, f"{s.name} ({s.code})") for s in self.sources]
+        cast(forms.ChoiceField, self.fields["inventory_source"]).choices = [(s.id, f"{s.name} ({s.code})") for s in self.sources]
         self.fields["carrier_title"].widget.attrs.update(placeholder="e.g. UPS", size=24)
 
     def describe(self) -> str:

@@ -118,7 +118,7 @@ class CreatedRangeFilter(admin.ListFilter):
                 self.used_parameters[name] = params.pop(name)[-1]
         self.bounds: dict[str, datetime] = {}
         for name in self.params:
-            raw = (self.used_parameters.get(name) or "").strip()
+            raw = str(self.used_parameters.get(name) or "").strip()
             if not raw:
                 continue
             day = None
@@ -452,7 +452,8 @@ class OrderAdmin(admin.ModelAdmin):
             pk = None
         order = order_page_queryset().filter(pk=pk).first() if pk is not None else None
         if order is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own "does not exist" redirect (a private ModelAdmin helper the stubs omit)
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_view_permission(request, order):
             raise PermissionDenied
         items = list(order.items.all())

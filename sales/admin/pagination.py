@@ -11,9 +11,11 @@ dashboard) do too; a page past the real end is simply empty.
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 
@@ -22,7 +24,7 @@ class LargeTablePaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list.order_by()
+        queryset = cast(QuerySet[Any], self.object_list).order_by()
         bounded = queryset[: self.EXACT_LIMIT + 1].count()
         if bounded <= self.EXACT_LIMIT:
             return bounded

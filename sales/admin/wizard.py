@@ -12,6 +12,7 @@ form with what was typed, and writes nothing (the service refuses before any wri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -166,10 +167,11 @@ class OrderWizard:
                     except ValueError:
                         messages.error(request, "Pick a customer from the search results.")
                         return self.render_start(request, new_form, currencies)
-                    customer = Customer.objects.filter(id=customer_id).first()
-                    if customer is None:
+                    found = Customer.objects.filter(id=customer_id).first()
+                    if found is None:
                         messages.error(request, f"Customer {customer_id} does not exist.")
                         return self.render_start(request, new_form, currencies)
+                    customer = found
                 cart = cart_services.cart_create(customer_id=customer.id, currency=currency, actor=request.user)
             except DomainError as exc:
                 messages.error(request, exc.message)
@@ -245,12 +247,12 @@ class OrderWizard:
                     cart_services.cart_item_remove(cart_id=cart.id, item_id=item_id)
                     messages.success(request, "Item removed.")
                 else:
-                    form = QuantityForm(request.POST)
-                    if not form.is_valid():
-                        messages.error(request, _form_errors_text(form))
+                    qty_form = QuantityForm(request.POST)
+                    if not qty_form.is_valid():
+                        messages.error(request, _form_errors_text(qty_form))
                         return self.render_products(request, cart, posted=request.POST)
                     cart_services.cart_item_update(cart_id=cart.id, item_id=item_id,
-                                                   quantity=form.cleaned_data["quantity"])
+                                                   quantity=qty_form.cleaned_data["quantity"])
                     messages.success(request, "Quantity updated.")
             else:
                 messages.error(request, "Unknown action.")
@@ -262,7 +264,7 @@ class OrderWizard:
     def render_products(self, request, cart: Cart, posted=None):
         q = ((posted or {}).get("q") if posted is not None else request.GET.get("q")) or ""
         q = q.strip()
-        results = []
+        results: list[dict[str, Any]] = []
         if q:
             qs = (products_with_stock().prefetch_related(None).select_related("parent")
                   .filter(Q(name__icontains=q) | Q(sku__icontains=q)).order_by("name", "id")[:SEARCH_LIMIT])
@@ -362,7 +364,7 @@ class OrderWizard:
 
     def render_shipping(self, request, cart: Cart, posted=None):
         options = cart_services.cart_shipping_options(cart_id=cart.id)
-        selected = (posted or {}).get("code") or (cart.shipping_method.code if cart.shipping_method_id else "")
+        selected = (posted or {}).get("code") or (m.code if (m := cart.shipping_method) is not None else "")
         selected_location = _int((posted or {}).get("location_pickup")) or cart.pickup_location_id
         return self.render(request, "shipping", {
             "options": options, "selected": selected, "selected_location": selected_location,
@@ -385,7 +387,7 @@ class OrderWizard:
         return HttpResponseRedirect(step_url(cart.id, "coupon"))
 
     def render_payment(self, request, cart: Cart, posted=None):
-        selected = (posted or {}).get("code") or (cart.payment_method.code if cart.payment_method_id else "")
+        selected = (posted or {}).get("code") or (pm.code if (pm := cart.payment_method) is not None else "")
         return self.render(request, "payment", {"options": cart_services.cart_payment_options(),
                                                 "selected": selected}, cart)
 
@@ -404,7 +406,8 @@ class OrderWizard:
                     messages.error(request, _form_errors_text(form))
                     return self.render_coupon(request, cart, form=form)
                 cart = cart_services.cart_coupon_apply(cart_id=cart.id, code=form.cleaned_data["code"])
-                messages.success(request, f"Coupon {cart.coupon.code} applied.")
+                applied = cart.coupon.code if cart.coupon is not None else form.cleaned_data["code"]
+                messages.success(request, f"Coupon {applied} applied.")
         except DomainError as exc:
             return self.refused(request, exc, cart, "coupon", form=CouponForm(request.POST))
         return HttpResponseRedirect(step_url(cart.id, "coupon"))

@@ -65,7 +65,8 @@ class IpAddressField(serializers.CharField):
 class DirectOrderInSerializer(serializers.Serializer):
     email = NormalizedEmailField(max_length=256)
     customer_id = IdField(required=False, allow_null=True)
-    items = DirectItemInSerializer(many=True, required=False, max_length=MAX_ORDER_LINES)
+    items = DirectItemInSerializer(many=True, required=False,  # type: ignore[call-arg]  # to the ListSerializer
+                                   max_length=MAX_ORDER_LINES)
     cost = MoneyField(required=False, allow_null=True, min_value=Decimal("0.01"), max_value=Decimal("1000000"),
                       help_text="A product-less order for this amount; when given, items is ignored")
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)

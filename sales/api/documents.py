@@ -167,7 +167,7 @@ class EventSerializer(serializers.Serializer):
     type = serializers.CharField()
     actor = UserSummarySerializer(allow_null=True)
     created_at = serializers.DateTimeField()
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # the event's `data`; shadows Serializer.data
 
 
 class EditLineInSerializer(StrictSerializer):
@@ -188,7 +188,8 @@ class EditLineInSerializer(StrictSerializer):
 class OrderEditInSerializer(StrictSerializer):
     """PATCH /orders/{id}: lines (SPEC §7.3, §12) and/or the order's details (§12); at least one."""
 
-    items = EditLineInSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES, required=False)
+    items = EditLineInSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES,  # type: ignore[call-arg]
+                                 required=False)  # many=True passes max_length to the ListSerializer
     billing_address = StrictAddressSerializer(required=False)
     shipping_address = StrictAddressSerializer(required=False)
     staff_note = serializers.CharField(max_length=5000, required=False, allow_blank=True, trim_whitespace=False,

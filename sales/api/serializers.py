@@ -1,5 +1,6 @@
 """Order shapes (SPEC §5). Output-only serializers: they translate, they decide nothing."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
@@ -15,7 +16,9 @@ from sales.services.placing import checkout_url_for
 def _customer(order: Order):
     if order.customer_id is None:
         return None
-    return {"id": order.customer_id, "email": order.customer.email, "name": order.customer.name}
+    customer = order.customer
+    assert customer is not None  # customer_id is set
+    return {"id": order.customer_id, "email": customer.email, "name": customer.name}
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
@@ -170,7 +173,8 @@ class OrderDetailSerializer(OrderListSerializer):
             return None
         return {"id": loc.id, "code": loc.code, "name": loc.name, "address": loc.address}
 
-    def get_can(self, order) -> CanSerializer:  # type: ignore[valid-type]
+    @extend_schema_field(CanSerializer)
+    def get_can(self, order) -> dict[str, bool]:
         flags = status_rules.order_can(order, order.items.all())
         return {"invoice": flags.invoice, "ship": flags.ship, "refund": flags.refund, "cancel": flags.cancel,
                 "edit": flags.edit, "hold": flags.hold, "release_hold": flags.release_hold}
@@ -193,7 +197,8 @@ class OrderDetailSerializer(OrderListSerializer):
         return [{"id": d.id, "number": d.number, "grand_total": f"{d.grand_total:.2f}", "created_at": d.created_at}
                 for d in order.refunds.all()]
 
-    def get_client(self, order) -> ClientSerializer:  # type: ignore[valid-type]
+    @extend_schema_field(ClientSerializer)
+    def get_client(self, order) -> dict[str, str | None]:
         return order.client
 
     def get_checkout_url(self, order) -> str | None:

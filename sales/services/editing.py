@@ -136,8 +136,9 @@ def _reserving(item: OrderItem) -> bool:
     return bool(item.is_stocked and item.product_id and item.is_shippable)
 
 
-def _add_units(into: dict[int, int], product_id: int, qty: int) -> None:
-    into[product_id] = into.get(product_id, 0) + qty
+def _add_units(into: dict[int, int], product_id: int | None, qty: int) -> None:
+    if product_id is not None:  # a line whose product was deleted reserves nothing
+        into[product_id] = into.get(product_id, 0) + qty
 
 
 def _plan_pending(order: Order, items: list[OrderItem], lines: list[EditLine],
