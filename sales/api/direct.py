@@ -4,19 +4,13 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import MAX_ORDER_LINES, CountryField, IdField, MoneyField, NormalizedEmailField, QuantityField
+from carts.api.serializers import CartItemAddInSerializer
+from config.fields import MAX_ORDER_LINES, CountryField, IdField, MoneyField, NormalizedEmailField
 from customers.api.address import AddressSerializer
 
 
-class DirectItemInSerializer(serializers.Serializer):
-    product_id = IdField(required=False)
-    sku = serializers.CharField(max_length=64, required=False)
-    quantity = QuantityField()
-
-    def validate(self, attrs):
-        if "product_id" not in attrs and "sku" not in attrs:
-            raise serializers.ValidationError({"product_id": ["Give product_id or sku."]})
-        return attrs
+class DirectItemInSerializer(CartItemAddInSerializer):
+    """A line of a direct create: the cart's own line shape (product_id or sku, quantity)."""
 
 
 class DirectShippingInSerializer(serializers.Serializer):
