@@ -40,7 +40,7 @@ def _rows(cl: Any) -> list[list[SafeString]]:
             cells.append((name, getattr(admin, name), f'<td class="field-{name}">'))
     rows = []
     for obj in cl.result_list:
-        parts = []
+        parts: list[str] = []
         for name, method, opening in cells:
             if method is None:  # the linked column: a model field
                 parts.append(format_html('{}<a href="{}/{}{}">{}</a></th>', mark_safe(opening), prefix, obj.pk, suffix,
