@@ -9,8 +9,10 @@ from sales.models import Invoice, Order, OrderItem, OrderStatus, Payment, Refund
 
 
 def order_list_queryset() -> QuerySet[Order]:
-    """The list reads only the order row (list columns are denormalised onto it)."""
-    return Order.objects.select_related("customer")
+    """The list reads only the order row (list columns are denormalised onto it), without its large
+    JSON columns, and the customer's name and e-mail."""
+    return (Order.objects.select_related("customer")
+            .defer("billing_address", "shipping_address", "metadata", "extra", "source_document"))
 
 
 def order_detail_queryset() -> QuerySet[Order]:

@@ -98,6 +98,38 @@ class PickupLocationSerializer(serializers.Serializer):
     address = AddressSerializer(names_optional=True)
 
 
+_DATETIME = serializers.DateTimeField()
+_RATE = serializers.DecimalField(max_digits=18, decimal_places=8)
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"
+
+
+def order_row(o: Order) -> dict:
+    """An order as the list shows it: the same keys and values as OrderListSerializer's fields
+    (tests/sales/test_order_list_row.py checks both), built in one pass from the order row."""
+    due = o.grand_total - o.total_invoiced - o.total_canceled
+    return {
+        "id": o.id, "number": o.number, "reference": o.reference, "status": o.status_code, "status_id": o.status,
+        "status_label": o.status_label, "channel": o.channel, "customer": _customer(o),
+        "customer_email": o.customer_email, "currency": o.currency, "base_currency": o.base_currency,
+        "exchange_rate": _RATE.to_representation(o.exchange_rate), "fulfillment_type": o.fulfillment_type,
+        "shipping_method": ({"code": o.shipping_method_code, "title": o.shipping_method_title,
+                             "amount": _money(o.shipping_total)} if o.shipping_method_code else None),
+        "payment_method": ({"code": o.payment_method_code, "title": o.payment_method_title}
+                           if o.payment_method_code else None),
+        "coupon_code": o.coupon_code or None, "subtotal": _money(o.subtotal),
+        "discount_total": _money(o.discount_total), "tax_total": _money(o.tax_total),
+        "shipping_total": _money(o.shipping_total), "grand_total": _money(o.grand_total),
+        "total_invoiced": _money(o.total_invoiced), "total_refunded": _money(o.total_refunded),
+        "total_canceled": _money(o.total_canceled), "total_due": _money(due), "invoice_state": o.invoice_state,
+        "shipment_state": o.shipment_state, "created_at": _DATETIME.to_representation(o.created_at),
+        "updated_at": _DATETIME.to_representation(o.updated_at),
+        "archived_at": _DATETIME.to_representation(o.archived_at) if o.archived_at else None,
+    }
+
+
 class OrderListSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     status_id = serializers.IntegerField(source="status")
@@ -115,6 +147,11 @@ class OrderListSerializer(serializers.ModelSerializer):
                   "shipping_method", "payment_method", "coupon_code", "subtotal", "discount_total", "tax_total",
                   "shipping_total", "grand_total", "total_invoiced", "total_refunded", "total_canceled", "total_due",
                   "invoice_state", "shipment_state", "created_at", "updated_at", "archived_at"]
+
+    def to_representation(self, instance):
+        # The list's 50 rows skip DRF's field-by-field walk (SPEC §15: ~0.3 ms a row); the
+        # declared fields above stay the schema, and a test compares both outputs.
+        return order_row(instance)
 
     def get_status(self, order) -> str:
         return order.status_code
@@ -159,7 +196,7 @@ class OrderDetailSerializer(OrderListSerializer):
                   "metadata", "client", "checkout_url", "created_by"]
 
     def to_representation(self, instance):
-        data = super().to_representation(instance)
+        data = serializers.ModelSerializer.to_representation(self, instance)  # every field, the DRF way
         data["billing_address"] = instance.billing_address
         data["shipping_address"] = instance.shipping_address
         return data
