@@ -16,22 +16,23 @@ $(BIN)/python:
 	  $(PYTHON) -m venv --without-pip $(VENV) && $(PYTHON) -m pip --python $(BIN)/python install -q pip; }
 
 # Installs are reproducible: the lock files pin every package with its hashes, made by pip-compile
-# from the loose ranges in requirements.txt (runtime) and requirements-dev.txt (tests, lint, tools).
-$(VENV)/.installed: $(BIN)/python requirements-dev.lock requirements.lock requirements.txt requirements-dev.txt
+# from the loose ranges in pyproject.toml ([project] dependencies: runtime; the `dev` extra: tests, lint, tools).
+$(VENV)/.installed: $(BIN)/python requirements-dev.lock requirements.lock
 	$(BIN)/python scripts/check_locks.py
 	$(BIN)/pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
 
-# After changing requirements*.txt: pin what they now ask for (existing pins are kept; LOCK_ARGS=--upgrade
-# moves every pin to the newest version the ranges allow). The dev lock is constrained by the runtime one.
+# After changing the ranges in pyproject.toml ([project] dependencies, the `dev` extra): pin what they now ask
+# for (existing pins are kept; LOCK_ARGS=--upgrade moves every pin to the newest version the ranges allow).
+# The dev lock is constrained by the runtime one.
 PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links $(LOCK_ARGS)
 lock: $(BIN)/python
 	test -x $(BIN)/pip-compile || $(BIN)/pip install --disable-pip-version-check -q pip-tools
-	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
-	$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+	$(PIP_COMPILE) --output-file requirements.lock pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint requirements.lock --output-file requirements-dev.lock pyproject.toml
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input -v0
