@@ -250,8 +250,13 @@ WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
 WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
 WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15"))  # how often beat looks for due retries
 
+# Unpaid orders expire (SPEC §12): a gateway order left unpaid this long is canceled (0 = never).
+UNPAID_ORDER_TTL_MINUTES = int(os.environ.get("UNPAID_ORDER_TTL_MINUTES", "4320"))
+UNPAID_ORDER_SWEEP_SECONDS = float(os.environ.get("UNPAID_ORDER_SWEEP_SECONDS", "300"))  # how often beat looks
+
 CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": WEBHOOK_SWEEP_SECONDS},
     "webhooks-purge": {"task": "webhooks.purge", "schedule": 3600.0},
     "idempotency-keys-purge": {"task": "accounts.idempotency_keys_purge", "schedule": 3600.0},
+    "sales-expire-unpaid-orders": {"task": "sales.expire_unpaid_orders", "schedule": UNPAID_ORDER_SWEEP_SECONDS},
 }

@@ -229,9 +229,12 @@ def event_refunded(order: Order, refund: Refund, actor: User | None, *, shipping
 
 
 def event_canceled(order: Order, actor: User | None, *, items: list[dict[str, Any]], amount: Decimal,
-                   fully: bool) -> OrderEvent:
-    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor,
-                         data={"items": items, "amount": str(amount), "fully": fully})
+                   fully: bool, reason: str | None = None) -> OrderEvent:
+    """``reason`` is set by the system's own cancels (``payment_expired``); a person's cancel has none."""
+    data: dict[str, Any] = {"items": items, "amount": str(amount), "fully": fully}
+    if reason is not None:
+        data["reason"] = reason
+    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor, data=data)
 
 
 def event_commented(order: Order, actor: User | None, *, comment_id: int, customer_notified: bool) -> OrderEvent:
