@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ORDERS ?= 120
 
-.PHONY: run test install lint lock migrate demo test-postgres bench clean screenshots worker
+.PHONY: run test install lint lock migrate demo test-postgres bench clean screenshots worker serve
 
 # Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
 # the virtualenv without pip and install pip into it with the system's pip.
@@ -42,6 +42,12 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py demo_credentials
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production server: gunicorn with gunicorn.conf.py (HOST, PORT, WEB_CONCURRENCY… from the
+# environment; see docs/operations.md for the production settings). Migrates and collects static first.
+serve: migrate
+	$(BIN)/python manage.py collectstatic --no-input -v0
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
 # A Celery worker with beat (webhook retries, purges). Needs CELERY_BROKER_URL (redis://… or amqp://…);
 # without one, `make run` sends webhooks in-process after each commit and needs no worker.

@@ -22,16 +22,31 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me" if
 if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
-# Behind HTTPS in production set HTTPS=true: secure cookies, redirect, HSTS.
+# Production behind HTTPS (docs/operations.md): HTTPS=true turns on secure cookies, the redirect to
+# https and HSTS; each one can still be set on its own by the variable of its name.
 HTTPS = env_bool("HTTPS", False)
-SECURE_SSL_REDIRECT = HTTPS
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Load balancers probe over plain HTTP: the health check answers there instead of redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
 # The whole domain is HTTPS-only and may be preloaded; set these to false for a shared parent domain.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto: https`` (the default behind a TLS-terminating proxy) → Django's form."""
+    name, _, value = raw.partition(":")
+    if not name.strip() or not value.strip():
+        return None
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
+# Trust the proxy's header only behind a proxy that sets it (and strips it from clients).
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https" if HTTPS else ""))
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
