@@ -48,3 +48,20 @@ limit_request_field_size = 8190
 # The app is loaded by each worker (no preload): database connections are never shared across
 # a fork, and a code reload (`kill -HUP`) picks up new code.
 preload_app = False
+
+
+def on_starting(server: object) -> None:
+    """Settings mistakes (no SECRET_KEY with DEBUG off, a bad ENV_FILE) stop the master with one
+    line, before any worker boots and fails with a traceback, again and again."""
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    try:
+        from django.conf import settings
+
+        settings.SECRET_KEY  # noqa: B018 - reading it loads the settings module
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"Error: {exc}\n")
+        sys.exit(1)

@@ -6,8 +6,31 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _read_env_file() -> None:
+    """Read ``.env`` (or the file ``ENV_FILE`` names; ``ENV_FILE=`` for none) into the environment,
+    so ``make``, ``manage.py``, gunicorn and Celery all see one configuration. Variables already
+    in the environment win. pytest reads none unless ENV_FILE names one: a developer's file must
+    not change what the tests run against."""
+    given = os.environ.get("ENV_FILE")
+    if given is None and os.environ.get("PYTEST_VERSION"):
+        return
+    path = Path(given) if given is not None else BASE_DIR / ".env"
+    if given == "":
+        return
+    if not path.is_file():
+        if given is not None:
+            raise ImproperlyConfigured(f"ENV_FILE={given}: no such file.")
+        return
+    load_dotenv(path, override=False)
+
+
+_read_env_file()
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -20,7 +43,8 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (in the environment or in .env; "
+                               "see docs/operations.md).")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 # Production behind HTTPS (docs/operations.md): HTTPS=true turns on secure cookies, the redirect to
 # https and HSTS; each one can still be set on its own by the variable of its name.
@@ -178,8 +202,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Order Desk <orders@ex
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
 STORE_COUNTRY = os.environ.get("STORE_COUNTRY", "US")
 STORE_NAME = os.environ.get("STORE_NAME", "Order Desk Demo Store")
-# Absolute base of links sent to customers (checkout pages, e-mails).
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Absolute base of links sent to customers (checkout pages, e-mails) and of `make run`'s banner;
+# by default the local server on the port it serves (`make run PORT=8081` passes PORT).
+PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}").rstrip("/")
 
 # Login throttling (SPEC §2).
 LOGIN_MAX_FAILURES_PER_EMAIL = 5
@@ -233,6 +258,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own loggers print through the root's handler only (Django's default also gives
+    # them a console handler of their own, and every line came out twice).
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 
 
