@@ -197,6 +197,13 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Order Desk <orders@example.com>")
+if os.environ.get("EMAIL_FILE_PATH"):  # for EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# A mail server that hangs is given up on after this many seconds (Django's default waits forever).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+# Customer e-mails are sent by a task after the commit; a failed send is retried after each of these
+# delays (seconds), then noted as email_failed in the order's history.
+EMAIL_RETRY_SCHEDULE = os.environ.get("EMAIL_RETRY_SCHEDULE", "60,300,1800")
 
 # Store settings.
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
@@ -260,7 +267,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # Django's own loggers print through the root's handler only (Django's default also gives
     # them a console handler of their own, and every line came out twice).
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    # fpdf's font subsetting (fontTools) logs every glyph at INFO: a worker at -l info drowned in it.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}, "fontTools": {"level": "WARNING"}},
 }
 
 

@@ -285,8 +285,15 @@ def event_email_sent(order: Order, *, kind: str, subject: str) -> OrderEvent:
                          data={"kind": kind, "to": order.customer_email, "subject": subject})
 
 
+def event_email_failed(order: Order, *, kind: str, subject: str, attempts: int, error: str) -> OrderEvent:
+    """A customer e-mail given up on after its last try (sales.services.emails)."""
+    return events_record(order_id=order.id, type=EventType.EMAIL_FAILED, actor=None,
+                         data={"kind": kind, "to": order.customer_email, "subject": subject, "attempts": attempts,
+                               "error": error})
+
+
 __all__ = ["RecordedEvent", "event_archived", "event_canceled", "event_commented", "event_created", "event_edited",
-           "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released", "event_imported",
+           "event_email_failed", "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released", "event_imported",
            "event_invoiced", "event_payment_captured", "event_placed", "event_refunded", "event_shipped",
            "events_archived_bulk", "events_record", "events_record_bulk", "events_scope", "events_sink_register",
            "events_sink_unregister", "imported_data", "invoiced_data", "line_ref", "placed_data", "shipped_data"]
