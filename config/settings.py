@@ -305,6 +305,11 @@ WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15"))  # 
 UNPAID_ORDER_TTL_MINUTES = int(os.environ.get("UNPAID_ORDER_TTL_MINUTES", "4320"))
 UNPAID_ORDER_SWEEP_SECONDS = float(os.environ.get("UNPAID_ORDER_SWEEP_SECONDS", "300"))  # how often beat looks
 
+# Import jobs (SPEC §13): the largest upload kept, and the documents written per transaction (the
+# job's progress is saved after each).
+IMPORT_JOB_MAX_BYTES = int(os.environ.get("IMPORT_JOB_MAX_BYTES", str(100 * 1024 * 1024)))
+IMPORT_JOB_BATCH = int(os.environ.get("IMPORT_JOB_BATCH", "500"))
+
 CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": WEBHOOK_SWEEP_SECONDS},
     "webhooks-purge": {"task": "webhooks.purge", "schedule": 3600.0},

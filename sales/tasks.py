@@ -9,6 +9,7 @@ from celery import shared_task
 
 from sales.services.emails import email_retry_schedule, order_email_failed, order_email_send
 from sales.services.expiring import orders_expire_unpaid
+from sales.services.import_jobs import import_job_run
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +36,9 @@ def send_order_email(self: Any, order_id: int, kind: str, context_extra: dict[st
         logger.warning("The %s e-mail for order %s failed (attempt %d); retrying in %ss: %s", kind, order_id, attempt,
                        delay, exc)
         raise self.retry(exc=exc, countdown=delay) from exc
+
+
+@shared_task(name="sales.import_job_run", ignore_result=True)
+def import_job_run_task(job_id: int) -> None:
+    """One import job, start to end (sales.services.import_jobs); a job already taken is left alone."""
+    import_job_run(job_id=job_id)
