@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ORDERS ?= 120
 
-.PHONY: run test install lint lock migrate demo test-postgres bench clean screenshots worker
+.PHONY: run test install lint lock migrate demo reseed test-postgres bench clean screenshots worker serve
 
 # Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
 # the virtualenv without pip and install pip into it with the system's pip.
@@ -37,12 +37,23 @@ lock: $(BIN)/python
 migrate: install
 	$(BIN)/python manage.py migrate --no-input -v0
 
+# Demo data goes into an empty store only; `make reseed DEMO_ORDERS=1000` empties the store and loads it again.
 demo: migrate
 	$(BIN)/python manage.py seed_demo --orders $(DEMO_ORDERS) --if-empty
 
+reseed: migrate
+	$(BIN)/python manage.py reseed_demo --orders $(DEMO_ORDERS) $(if $(YES),--yes,)
+
+# PORT reaches the banner and the checkout links (PUBLIC_BASE_URL, unless set) as well as the server.
 run: demo
-	$(BIN)/python manage.py demo_credentials
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	PORT=$(PORT) $(BIN)/python manage.py demo_credentials
+	PORT=$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production server: gunicorn with gunicorn.conf.py (HOST, PORT, WEB_CONCURRENCY… from the
+# environment; see docs/operations.md for the production settings). Migrates and collects static first.
+serve: migrate
+	$(BIN)/python manage.py collectstatic --no-input -v0
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
 # A Celery worker with beat (webhook retries, purges). Needs CELERY_BROKER_URL (redis://… or amqp://…);
 # without one, `make run` sends webhooks in-process after each commit and needs no worker.

@@ -8,6 +8,7 @@ from catalog.api import views as catalog
 from customers.api import views as customers
 from sales.api import document_views as documents
 from sales.api import views as sales
+from sales.api.import_jobs import ImportJobDetailView, ImportJobListView
 from sales.api.importing import OrderImportView
 from webhooks.api import views as webhooks
 
@@ -42,6 +43,8 @@ urlpatterns = [
     path("orders/count", sales.OrderCountView.as_view(), name="order-count"),
     path("orders/place/<id:cart_id>", sales.OrderPlaceView.as_view(), name="order-place"),
     path("orders/import", OrderImportView.as_view(), name="order-import"),
+    path("import-jobs", ImportJobListView.as_view(), name="import-job-list"),
+    path("import-jobs/<id:job_id>", ImportJobDetailView.as_view(), name="import-job-detail"),
     path("orders/restore", sales.OrderBulkRestoreView.as_view(), name="order-bulk-restore"),
     path("orders/<id:order_id>", sales.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<id:order_id>/restore", sales.OrderRestoreView.as_view(), name="order-restore"),

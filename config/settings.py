@@ -6,8 +6,31 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _read_env_file() -> None:
+    """Read ``.env`` (or the file ``ENV_FILE`` names; ``ENV_FILE=`` for none) into the environment,
+    so ``make``, ``manage.py``, gunicorn and Celery all see one configuration. Variables already
+    in the environment win. pytest reads none unless ENV_FILE names one: a developer's file must
+    not change what the tests run against."""
+    given = os.environ.get("ENV_FILE")
+    if given is None and os.environ.get("PYTEST_VERSION"):
+        return
+    path = Path(given) if given is not None else BASE_DIR / ".env"
+    if given == "":
+        return
+    if not path.is_file():
+        if given is not None:
+            raise ImproperlyConfigured(f"ENV_FILE={given}: no such file.")
+        return
+    load_dotenv(path, override=False)
+
+
+_read_env_file()
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -20,18 +43,34 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (in the environment or in .env; "
+                               "see docs/operations.md).")
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
-# Behind HTTPS in production set HTTPS=true: secure cookies, redirect, HSTS.
+# Production behind HTTPS (docs/operations.md): HTTPS=true turns on secure cookies, the redirect to
+# https and HSTS; each one can still be set on its own by the variable of its name.
 HTTPS = env_bool("HTTPS", False)
-SECURE_SSL_REDIRECT = HTTPS
-SESSION_COOKIE_SECURE = HTTPS
-CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Load balancers probe over plain HTTP: the health check answers there instead of redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", HTTPS)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
 # The whole domain is HTTPS-only and may be preloaded; set these to false for a shared parent domain.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto: https`` (the default behind a TLS-terminating proxy) → Django's form."""
+    name, _, value = raw.partition(":")
+    if not name.strip() or not value.strip():
+        return None
+    return "HTTP_" + name.strip().upper().replace("-", "_"), value.strip()
+
+
+# Trust the proxy's header only behind a proxy that sets it (and strips it from clients).
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(
+    os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https" if HTTPS else ""))
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 INSTALLED_APPS = [
@@ -158,13 +197,21 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Order Desk <orders@example.com>")
+if os.environ.get("EMAIL_FILE_PATH"):  # for EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend
+    EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+# A mail server that hangs is given up on after this many seconds (Django's default waits forever).
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+# Customer e-mails are sent by a task after the commit; a failed send is retried after each of these
+# delays (seconds), then noted as email_failed in the order's history.
+EMAIL_RETRY_SCHEDULE = os.environ.get("EMAIL_RETRY_SCHEDULE", "60,300,1800")
 
 # Store settings.
 BASE_CURRENCY = os.environ.get("BASE_CURRENCY", "USD")
 STORE_COUNTRY = os.environ.get("STORE_COUNTRY", "US")
 STORE_NAME = os.environ.get("STORE_NAME", "Order Desk Demo Store")
-# Absolute base of links sent to customers (checkout pages, e-mails).
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Absolute base of links sent to customers (checkout pages, e-mails) and of `make run`'s banner;
+# by default the local server on the port it serves (`make run PORT=8081` passes PORT).
+PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}").rstrip("/")
 
 # Login throttling (SPEC §2).
 LOGIN_MAX_FAILURES_PER_EMAIL = 5
@@ -218,6 +265,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Django's own loggers print through the root's handler only (Django's default also gives
+    # them a console handler of their own, and every line came out twice).
+    # fpdf's font subsetting (fontTools) logs every glyph at INFO: a worker at -l info drowned in it.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}, "fontTools": {"level": "WARNING"}},
 }
 
 
@@ -250,8 +301,18 @@ WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
 WEBHOOK_DISABLE_AFTER_FAILURES = int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "50"))
 WEBHOOK_SWEEP_SECONDS = float(os.environ.get("WEBHOOK_SWEEP_SECONDS", "15"))  # how often beat looks for due retries
 
+# Unpaid orders expire (SPEC §12): a gateway order left unpaid this long is canceled (0 = never).
+UNPAID_ORDER_TTL_MINUTES = int(os.environ.get("UNPAID_ORDER_TTL_MINUTES", "4320"))
+UNPAID_ORDER_SWEEP_SECONDS = float(os.environ.get("UNPAID_ORDER_SWEEP_SECONDS", "300"))  # how often beat looks
+
+# Import jobs (SPEC §13): the largest upload kept, and the documents written per transaction (the
+# job's progress is saved after each).
+IMPORT_JOB_MAX_BYTES = int(os.environ.get("IMPORT_JOB_MAX_BYTES", str(100 * 1024 * 1024)))
+IMPORT_JOB_BATCH = int(os.environ.get("IMPORT_JOB_BATCH", "500"))
+
 CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": WEBHOOK_SWEEP_SECONDS},
     "webhooks-purge": {"task": "webhooks.purge", "schedule": 3600.0},
     "idempotency-keys-purge": {"task": "accounts.idempotency_keys_purge", "schedule": 3600.0},
+    "sales-expire-unpaid-orders": {"task": "sales.expire_unpaid_orders", "schedule": UNPAID_ORDER_SWEEP_SECONDS},
 }

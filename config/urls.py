@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.errors import api_not_found
 from config.fields import IdConverter
+from config.health import healthz
 from sales.checkout_views import checkout_page
 
 register_converter(IdConverter, "id")
@@ -21,6 +22,7 @@ handler500 = "config.errors.api_server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     path("api/admin/", include("config.api_urls")),
     path("checkout/<str:token>/", checkout_page, name="checkout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

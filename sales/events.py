@@ -229,9 +229,12 @@ def event_refunded(order: Order, refund: Refund, actor: User | None, *, shipping
 
 
 def event_canceled(order: Order, actor: User | None, *, items: list[dict[str, Any]], amount: Decimal,
-                   fully: bool) -> OrderEvent:
-    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor,
-                         data={"items": items, "amount": str(amount), "fully": fully})
+                   fully: bool, reason: str | None = None) -> OrderEvent:
+    """``reason`` is set by the system's own cancels (``payment_expired``); a person's cancel has none."""
+    data: dict[str, Any] = {"items": items, "amount": str(amount), "fully": fully}
+    if reason is not None:
+        data["reason"] = reason
+    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor, data=data)
 
 
 def event_commented(order: Order, actor: User | None, *, comment_id: int, customer_notified: bool) -> OrderEvent:
@@ -295,8 +298,15 @@ def event_email_sent(order: Order, *, kind: str, subject: str) -> OrderEvent:
                          data={"kind": kind, "to": order.customer_email, "subject": subject})
 
 
+def event_email_failed(order: Order, *, kind: str, subject: str, attempts: int, error: str) -> OrderEvent:
+    """A customer e-mail given up on after its last try (sales.services.emails)."""
+    return events_record(order_id=order.id, type=EventType.EMAIL_FAILED, actor=None,
+                         data={"kind": kind, "to": order.customer_email, "subject": subject, "attempts": attempts,
+                               "error": error})
+
+
 __all__ = ["RecordedEvent", "event_archived", "event_canceled", "event_commented", "event_created", "event_edited",
-           "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released", "event_imported",
+           "event_email_failed", "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released", "event_imported",
            "event_invoiced", "event_payment_captured", "event_placed", "event_refunded", "event_shipped",
            "events_archived_bulk", "events_record", "events_record_bulk", "events_scope", "events_sink_register",
            "events_sink_unregister", "imported_data", "invoiced_data", "line_ref", "placed_data", "shipped_data"]

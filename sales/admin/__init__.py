@@ -1,3 +1,3 @@
 """Admin for sales: importing the modules registers their ModelAdmins with the admin site."""
 
-from sales.admin import documents, orders  # noqa: F401
+from sales.admin import documents, import_jobs, orders  # noqa: F401

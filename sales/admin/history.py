@@ -138,6 +138,8 @@ def _refunded(s: Sentence) -> SafeString:
 def _canceled(s: Sentence) -> SafeString:
     units = s.units()
     what = "Order canceled" if s.data.get("fully") else "What was left canceled"
+    if s.data.get("reason") == "payment_expired":
+        what += ": payment not received in time"
     return format_html("{}{}{}", what, s.by(), _details(plural(units, "item") if units else None,
                                                            s.money("amount")))
 
@@ -230,6 +232,15 @@ def _email_sent(s: Sentence) -> SafeString:
                        format_html(" to {}", to) if to else "")
 
 
+def _email_failed(s: Sentence) -> SafeString:
+    subject = s.data.get("subject")
+    to = s.data.get("to")
+    attempts = s.data.get("attempts")
+    return format_html("E-mail {}could not be sent{}{}", format_html("“{}” ", subject) if subject else "",
+                       format_html(" to {}", to) if to else "",
+                       format_html(" after {} attempts", attempts) if isinstance(attempts, int) else "")
+
+
 WRITERS: dict[str, Callable[[Sentence], SafeString]] = {
     EventType.PLACED: _placed,
     EventType.CREATED: _created,
@@ -248,6 +259,7 @@ WRITERS: dict[str, Callable[[Sentence], SafeString]] = {
     EventType.HOLD_RELEASED: _hold_released,
     EventType.PAYMENT_CAPTURED: _payment_captured,
     EventType.EMAIL_SENT: _email_sent,
+    EventType.EMAIL_FAILED: _email_failed,
 }
 
 

@@ -1,8 +1,9 @@
 from .documents import Invoice, InvoiceItem, Refund, RefundItem, Shipment, ShipmentItem
 from .events import EventType, OrderComment, OrderEvent
+from .import_job import ImportJob, ImportJobFormat, ImportJobStatus
 from .order import Channel, FulfillmentType, Order, OrderItem, OrderStatus, Payment
 from .sequence import Sequence
 
-__all__ = ["Channel", "EventType", "FulfillmentType", "Invoice", "InvoiceItem", "Order", "OrderComment",
-           "OrderEvent", "OrderItem", "OrderStatus", "Payment", "Refund", "RefundItem", "Sequence", "Shipment",
-           "ShipmentItem"]
+__all__ = ["Channel", "EventType", "FulfillmentType", "ImportJob", "ImportJobFormat", "ImportJobStatus",
+           "Invoice", "InvoiceItem", "Order", "OrderComment", "OrderEvent", "OrderItem", "OrderStatus", "Payment",
+           "Refund", "RefundItem", "Sequence", "Shipment", "ShipmentItem"]

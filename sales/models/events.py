@@ -21,6 +21,7 @@ class EventType(models.TextChoices):
     FRAUD_CLEARED = "fraud_cleared"
     PAYMENT_CAPTURED = "payment_captured"
     EMAIL_SENT = "email_sent"
+    EMAIL_FAILED = "email_failed"
 
 
 class OrderEvent(models.Model):

@@ -69,7 +69,7 @@ def cancel_counts(order: Order, items: Sequence[OrderItem], to_cancel: dict[int,
 
 
 def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int], *, actor: User | None,
-                 notify: bool = True) -> Order:
+                 notify: bool = True, reason: str | None = None) -> Order:
     outcome = cancel_counts(order, items, to_cancel)
     release, fully = outcome.release, outcome.fully
     if release:
@@ -85,7 +85,7 @@ def cancel_apply(order: Order, items: list[OrderItem], to_cancel: dict[int, int]
             Coupon.objects.filter(id=usage.coupon_id, times_used__gt=0).update(times_used=F("times_used") - 1)
     order_refresh_state(order, items)
     order.save()
-    event_canceled(order, actor, items=outcome.lines, amount=outcome.amount, fully=fully)
+    event_canceled(order, actor, items=outcome.lines, amount=outcome.amount, fully=fully, reason=reason)
     if notify:
         email_after_commit(order_id=order.id, kind="canceled")
     return order

@@ -262,10 +262,13 @@ def expect_ship(world, order, items, wanted, source):
         wanted = {i.id: i.qty_to_ship for i in items if i.qty_to_ship}
     if any(q > by_id[i].qty_to_ship for i, q in wanted.items()):
         return "quantity_exceeds_remaining", None
+    per_product: dict[int, int] = {}  # an edit can give a product two lines: stock is per product
     for item_id, q in wanted.items():
         item = by_id[item_id]
-        if item.is_stocked and world.on_hand.get((item.product_id, source.id), 0) < q:
-            return "insufficient_stock", None
+        if item.is_stocked:
+            per_product[item.product_id] = per_product.get(item.product_id, 0) + q
+    if any(world.on_hand.get((pid, source.id), 0) < q for pid, q in per_product.items()):
+        return "insufficient_stock", None
     return None, wanted
 
 

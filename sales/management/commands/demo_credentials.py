@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
@@ -15,8 +16,10 @@ class Command(BaseCommand):
         if user is None:
             user = User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, name="Demo Admin")
         issued = token_issue(user=user)
+        base = settings.PUBLIC_BASE_URL  # the port `make run` serves, unless PUBLIC_BASE_URL says otherwise
         self.stdout.write(self.style.SUCCESS("Order Desk is ready."))
-        self.stdout.write(f"  Admin:     http://127.0.0.1:8000/admin/  login {DEMO_EMAIL} / {DEMO_PASSWORD}")
-        self.stdout.write("  API docs:  http://127.0.0.1:8000/api/docs/")
+        self.stdout.write(f"  Admin:     {base}/admin/  login {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        self.stdout.write(f"  API docs:  {base}/api/docs/")
         self.stdout.write(f"  API token: {issued.token}")
-        self.stdout.write(f"  Try:       curl -H 'Authorization: Bearer {issued.token}' http://127.0.0.1:8000/api/admin/orders")
+        self.stdout.write(f"  Try:       curl -H 'Authorization: Bearer {issued.token}' {base}/api/admin/orders")
+        self.stdout.write("  Reseed:    make reseed DEMO_ORDERS=1000   (deletes everything, loads demo data again)")

@@ -1,8 +1,12 @@
-"""``manage.py import_orders FILE``: JSON Lines of seed 002 order documents (SPEC §7.2).
+"""``manage.py import_orders FILE``: JSON Lines of seed 002 order documents (SPEC §7.2), or one
+JSON document (pretty-printed or not), several documents one after another, or a JSON array of
+them.
 
-Streams the file in batches (memory stays flat however long it is), reports every bad line
-with its number and reason, imports the rest, and ends with ``imported N, skipped M,
-failed K`` (exit status 1 when anything failed).
+Streams a JSON Lines file in batches (memory stays flat however long it is), reports every bad
+line with its number and reason, imports the rest, and ends with ``imported N, skipped M,
+failed K`` (exit status 1 when anything failed). A file whose first line is not a whole JSON
+value, or that starts with ``[``, is read whole as JSON instead: an array's documents are
+numbered by position (``document 3``), other documents by the line they start on.
 
 Each batch is validated (a compiled copy of the API serializer's checks; the serializer
 itself words any error), planned with the same rules as ``POST /api/admin/orders/import``
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
@@ -53,10 +59,11 @@ class Line:
 
 
 class Command(BaseCommand):
-    help = "Import orders from a JSON Lines file of seed 002 order documents (one document per line)."
+    help = ("Import orders from a file of seed 002 order documents: JSON Lines (one document per line), "
+            "one JSON document, or a JSON array of documents.")
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="Path of the .jsonl file")
+        parser.add_argument("file", help="Path of the .jsonl or .json file")
         parser.add_argument("--skip-existing", action="store_true",
                             help="Skip documents whose reference was already imported (else they fail)")
         parser.add_argument("--batch-size", type=int, default=1000, help="Documents per transaction (default 1000)")
@@ -72,12 +79,12 @@ class Command(BaseCommand):
         self.serializer = OrderImportSerializer()
         self.lookups = ImportLookups()
         quiet = options.get("verbosity", 1) == 0
+        self.unit = "line"
         with open(file, "rb") as fh, tqdm(total=os.path.getsize(file), unit="B", unit_scale=True, desc="import",
                                            disable=quiet, leave=False, dynamic_ncols=True) as bar:
             self.bar = bar
             batch: list[Line] = []
-            for number, raw in enumerate(fh, start=1):
-                bar.update(len(raw))
+            for number, raw in self._records(fh):
                 line = self._parse(number, raw)
                 if line is not None:
                     batch.append(line)
@@ -93,16 +100,63 @@ class Command(BaseCommand):
 
     # ----------------------------------------------------------------- lines
 
-    def _parse(self, number: int, raw: bytes) -> Line | None:
-        if not raw.strip():
-            return None
+    def _records(self, fh: IO[bytes]) -> Iterator[tuple[int, bytes | _Parsed]]:
+        """(number, raw line) for JSON Lines; (number, parsed document) for a file read whole."""
+        lines = (raw for raw in fh if raw.strip())
+        first, second = next(lines, b""), next(lines, b"")
+        fh.seek(0)
+        if not _whole_file(first, second):
+            for number, raw in enumerate(fh, start=1):
+                self.bar.update(len(raw))
+                yield number, raw
+            return
+        data = fh.read()
+        self.bar.update(len(data))
+        yield from self._whole(data)
+
+    def _whole(self, data: bytes) -> Iterator[tuple[int, bytes | _Parsed]]:
         try:
-            document = json.loads(raw, parse_constant=_no_constants)
-        except (ValueError, RecursionError) as exc:
-            return Line(number, None, error=("parse_error", f"invalid JSON: {exc}"))
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            yield 1, _Parsed(None, f"not UTF-8: {exc}")
+            return
+        decoder = json.JSONDecoder(parse_constant=_no_constants)
+        pos, values = 0, []
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos >= len(text):
+                break
+            start_line = text.count("\n", 0, pos) + 1
+            try:
+                value, pos = decoder.raw_decode(text, pos)
+            except (ValueError, RecursionError) as exc:
+                yield start_line, _Parsed(None, f"invalid JSON: {exc}")
+                return
+            values.append((start_line, value))
+        if len(values) == 1 and isinstance(values[0][1], list):
+            self.unit = "document"  # an array's documents go by position
+            for index, value in enumerate(values[0][1], start=1):
+                yield index, _Parsed(value)
+            return
+        for start_line, value in values:
+            yield start_line, _Parsed(value)
+
+    def _parse(self, number: int, raw: bytes | _Parsed) -> Line | None:
+        if isinstance(raw, _Parsed):
+            if raw.error is not None:
+                return Line(number, None, error=("parse_error", raw.error))
+            document = raw.value
+        else:
+            if not raw.strip():
+                return None
+            try:
+                document = json.loads(raw, parse_constant=_no_constants)
+            except (ValueError, RecursionError) as exc:
+                return Line(number, None, error=("parse_error", f"invalid JSON: {exc}"))
         if not isinstance(document, dict):
             return Line(number, None, error=("validation_error",
-                                             f"a line must hold one JSON object, not {type(document).__name__}"))
+                                             f"a {self.unit} must hold one JSON object, not {type(document).__name__}"))
         data = self.validator(document)
         if data is None:
             try:
@@ -124,7 +178,7 @@ class Command(BaseCommand):
             if self.failures:
                 with self.bar.external_write_mode():
                     for number, code, message in sorted(self.failures):
-                        self.stderr.write(f"line {number}: {code}: {message}")
+                        self.stderr.write(f"{self.unit} {number}: {code}: {message}")
 
     def _fail(self, line: Line, error: DomainError) -> None:
         self.failures.append((line.number, error.code, _describe(error)))
@@ -181,6 +235,32 @@ class Command(BaseCommand):
                 self._fail(line, exc)
             else:
                 self.imported += 1
+
+
+@dataclass
+class _Parsed:
+    """A document of a file read whole (already parsed), or why the file could not be."""
+
+    value: Any
+    error: str | None = None
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _whole_file(first: bytes, second: bytes) -> bool:
+    """Read the file whole when it starts an array, or when neither of its first two lines is a
+    whole JSON value (a pretty-printed document); else it is JSON Lines, whose bad lines (a bad
+    first one too) are reported one by one."""
+    head = first.lstrip(b"\xef\xbb\xbf").strip()
+    if head.startswith(b"["):
+        return True
+    return head.startswith(b"{") and not _is_json(head) and not (second.strip() and _is_json(second))
 
 
 def _describe(error: DomainError) -> str:

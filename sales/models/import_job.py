@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils import timezone
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJobFormat(models.TextChoices):
+    JSON_LINES = "jsonl", "JSON Lines"
+    JSON_ARRAY = "json", "JSON array"
+
+
+class ImportJob(models.Model):
+    """An order import run in the background (SPEC §13): the upload is kept here, in the database,
+    so whichever worker runs the job can read it; the counters and the first errors are updated
+    as it goes (sales.services.import_jobs)."""
+
+    MAX_ERRORS = 100
+
+    status = models.CharField(max_length=8, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED,
+                              db_default=ImportJobStatus.QUEUED)
+    format = models.CharField(max_length=8, choices=ImportJobFormat.choices)
+    upload = models.TextField(help_text="The uploaded documents, as sent (UTF-8)")
+    skip_existing = models.BooleanField(default=False, db_default=False)
+    total = models.PositiveIntegerField(default=0, db_default=0)
+    processed = models.PositiveIntegerField(default=0, db_default=0)
+    imported = models.PositiveIntegerField(default=0, db_default=0)
+    skipped = models.PositiveIntegerField(default=0, db_default=0)
+    failed_count = models.PositiveIntegerField(default=0, db_default=0)
+    errors = models.JSONField(default=list, db_default=[], blank=True,
+                              help_text="The first 100: [{line, reference, code, message}]")
+    failure = models.TextField(blank=True, default="", db_default="", help_text="Why the job itself could not run")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Import job {self.id} ({self.status})"
