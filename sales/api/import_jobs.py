@@ -32,7 +32,9 @@ class ImportJobErrorSerializer(serializers.Serializer[Any]):
 
 
 class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
-    errors = ImportJobErrorSerializer(many=True, help_text="The first 100 failed documents, in upload order")
+    # a field named `errors` (SPEC §13) shadows Serializer.errors in the stubs only: it is read from the model
+    errors = ImportJobErrorSerializer(many=True,  # type: ignore[assignment]
+                                      help_text="The first 100 failed documents, in upload order")
 
     class Meta:
         model = ImportJob

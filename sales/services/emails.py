@@ -44,9 +44,8 @@ def email_retry_schedule() -> tuple[float, ...]:
     """Seconds before each retry of a failed send (``EMAIL_RETRY_SCHEDULE``); its length is the
     number of retries."""
     raw = settings.EMAIL_RETRY_SCHEDULE
-    if isinstance(raw, str):
-        raw = [x for x in raw.split(",") if x.strip()]
-    return tuple(float(x) for x in raw)
+    parts = [x for x in raw.split(",") if x.strip()] if isinstance(raw, str) else list(raw)
+    return tuple(float(x) for x in parts)
 
 
 def order_email_build(*, order_id: int, kind: str, context_extra: dict[str, Any]) -> EmailMultiAlternatives | None:
@@ -83,7 +82,7 @@ def order_email_send(*, order_id: int, kind: str, context_extra: dict[str, Any])
         return False
     message.send()
     order = Order.objects.only("id", "customer_email").get(id=order_id)
-    event_email_sent(order, kind=kind, subject=message.subject)
+    event_email_sent(order, kind=kind, subject=str(message.subject))
     return True
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -38,7 +39,7 @@ def unpaid_ttl() -> timedelta | None:
     return timedelta(minutes=minutes) if minutes > 0 else None
 
 
-def _unpaid(qs: QuerySet[Order]) -> QuerySet[Order]:
+def _unpaid(qs: QuerySet[Order]) -> QuerySet[Any]:  # Any: annotated with `since`
     """The conditions that do not depend on time, and each order's age reference (``since``):
     the time of its ``imported`` event when it was imported, else its ``created_at``."""
     imported_at = (OrderEvent.objects.filter(order_id=OuterRef("pk"), type=EventType.IMPORTED)

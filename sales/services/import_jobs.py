@@ -210,7 +210,7 @@ class _Run:
         if not lines:
             return []
         lookups = self.lookups
-        lookups.prefetch([line.data for line in lines])
+        lookups.prefetch([line.data for line in lines if line.data is not None])
         seen: set[str] = set()
         planned: list[tuple[_Line, Any]] = []
         now = timezone.now()
@@ -248,6 +248,7 @@ class _Run:
     def one_by_one(self, lines: list[_Line]) -> None:
         for line in lines:
             try:
+                assert line.data is not None  # lines refused before planning never get here
                 order_import(document=line.document, actor=self.actor, validated=line.data)
             except DuplicateReference as exc:
                 if self.job.skip_existing:
