@@ -155,6 +155,11 @@ def test_bad_uploads_are_refused_and_write_nothing(post, body, fmt, code):
     assert ImportJob.objects.count() == 0 and refs() == []
 
 
+def test_a_json_body_must_be_an_array_of_objects(post):
+    assert_error(post(URL, [doc("O-1"), "x"], format="json"), 400, "validation_error", field="1")
+    assert ImportJob.objects.count() == 0 and refs() == []
+
+
 def test_unknown_and_bad_query_parameters(post):
     assert_error(post(f"{URL}?skip=true", [doc("Q-1")], format="json"), 400, "unknown_parameter")
     assert_error(post(f"{URL}?skip_existing=maybe", [doc("Q-1")], format="json"), 400, "validation_error")
