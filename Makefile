@@ -50,9 +50,14 @@ run: demo
 	PORT=$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production server: gunicorn with gunicorn.conf.py (HOST, PORT, WEB_CONCURRENCY… from the
-# environment; see docs/operations.md for the production settings). Migrates and collects static first.
-serve: migrate
+# environment; see docs/operations.md for the production settings). Migrates first, and collects
+# static files when the installed packages or the apps' static files changed (whitenoise's
+# compression of every file takes a while).
+STATIC_SOURCES := $(shell find accounts carts catalog config customers sales webhooks -path '*/static/*' -type f 2>/dev/null)
+staticfiles/staticfiles.json: $(VENV)/.installed $(STATIC_SOURCES)
 	$(BIN)/python manage.py collectstatic --no-input -v0
+
+serve: migrate staticfiles/staticfiles.json
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py config.wsgi
 
 # A Celery worker with beat (webhook retries, purges). Needs CELERY_BROKER_URL (redis://… or amqp://…);

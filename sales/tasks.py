@@ -9,7 +9,7 @@ from celery import shared_task
 
 from sales.services.emails import email_retry_schedule, order_email_failed, order_email_send
 from sales.services.expiring import orders_expire_unpaid
-from sales.services.import_jobs import import_job_run
+from sales.services.import_jobs import import_job_run, import_jobs_resume
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +42,9 @@ def send_order_email(self: Any, order_id: int, kind: str, context_extra: dict[st
 def import_job_run_task(job_id: int) -> None:
     """One import job, start to end (sales.services.import_jobs); a job already taken is left alone."""
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="sales.import_jobs_resume", ignore_result=True)
+def import_jobs_resume_task() -> int:
+    """Beat, every minute: resume the import jobs whose worker died, send the ones whose task was lost."""
+    return import_jobs_resume()

@@ -67,6 +67,10 @@ def _upload_text(request: Any) -> str:
     if not isinstance(data, list):
         raise InvalidInput("The body must be a JSON array of order documents (or upload a file as 'file').",
                            field="file")
+    # The array's shape is the schema's (an array of objects); each document's content is the job's to judge.
+    bad = next((n for n, item in enumerate(data) if not isinstance(item, dict)), None)
+    if bad is not None:
+        raise InvalidInput(f"Document {bad + 1} of the array is not a JSON object.", field=str(bad))
     return json.dumps(data)
 
 

@@ -40,6 +40,8 @@ class ImportJob(models.Model):
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_default=Now())
     started_at = models.DateTimeField(null=True, blank=True)
+    # Saved with every batch: a running job whose worker died stops beating and is resumed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,11 +5,14 @@ it in the database — so whichever worker runs the job can read it — and send
 ``sales.import_job_run`` after the commit: to a worker with a broker, in-process without one
 (then the job has finished when the POST answers).
 
-``import_job_run`` claims the job (``queued`` → ``running``, once), then imports its documents
-in batches exactly as ``manage.py import_orders`` does — each batch validated, planned and
-written with the bulk writer in one transaction, and document by document when that write
-fails — and saves the counters and the first 100 errors after every batch, so ``GET
-/api/admin/import-jobs/{id}`` shows the progress. A document that fails is counted and reported
+``import_job_run`` claims the job (``queued`` → ``running``), then imports its documents in
+batches exactly as ``manage.py import_orders`` does — each batch validated, planned and written
+with the bulk writer, and document by document when that write fails — and saves the counters,
+the first 100 errors and a heartbeat *in the batch's own transaction*, so ``GET
+/api/admin/import-jobs/{id}`` shows the progress and the saved progress always matches what is
+written. A job whose worker died (no heartbeat for ``IMPORT_JOB_STALE_SECONDS``) is claimed
+again by the beat job ``sales.import_jobs_resume`` and goes on after its last saved batch:
+nothing imported twice, nothing lost. A document that fails is counted and reported
 with its line (its line in JSON Lines, its position in an array) and the job goes on; nothing of
 a refused document is written. The job ends ``done`` whatever ``failed_count``, and ``failed``
 only when it could not run at all.
@@ -21,10 +24,13 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -129,8 +135,10 @@ class _Run:
         self.validator = FastDocumentValidator()
         self.serializer = OrderImportSerializer()
         self.lookups = ImportLookups()
-        self.processed = self.imported = self.skipped = self.failed = 0
-        self.errors: list[dict[str, Any]] = []
+        # A resumed job goes on from what its last batch saved.
+        self.processed, self.imported, self.skipped = job.processed, job.imported, job.skipped
+        self.failed = job.failed_count
+        self.errors: list[dict[str, Any]] = list(job.errors or [])
         self.batch_errors: list[dict[str, Any]] = []
 
     def counters(self) -> dict[str, Any]:
@@ -156,7 +164,10 @@ class _Run:
     def run(self) -> None:
         batch: list[_Line] = []
         size = max(1, int(settings.IMPORT_JOB_BATCH))
-        for line in self.documents():
+        done = self.processed  # documents a previous run of this job wrote (or refused) and saved
+        for n, line in enumerate(self.documents(), start=1):
+            if n <= done:
+                continue
             batch.append(line)
             if len(batch) >= size:
                 self.batch(batch)
@@ -192,19 +203,28 @@ class _Run:
     def batch(self, lines: list[_Line]) -> None:
         for line in lines:
             self.validate(line)
-        failures = [line for line in lines if line.error is not None]
-        planned = self.plan([line for line in lines if line.error is None])
-        if planned:
-            self.write(planned)
-        for line in failures:
-            assert line.error is not None
-            self.fail(line, *line.error)
-        # Batches go in upload order: the batch's errors in line order keep the first 100 of the upload.
-        room = ImportJob.MAX_ERRORS - len(self.errors)
-        self.errors.extend(sorted(self.batch_errors, key=lambda e: e["line"])[:max(room, 0)])
-        self.batch_errors = []
-        self.processed += len(lines)
-        ImportJob.objects.filter(id=self.job.id).update(**self.counters())
+        saved = (self.processed, self.imported, self.skipped, self.failed, len(self.errors))
+        try:
+            # The batch's orders and the job's progress commit together: a resumed job starts right after.
+            with transaction.atomic():
+                failures = [line for line in lines if line.error is not None]
+                planned = self.plan([line for line in lines if line.error is None])
+                if planned:
+                    self.write(planned)
+                for line in failures:
+                    assert line.error is not None
+                    self.fail(line, *line.error)
+                # Batches go in upload order: the batch's errors in line order keep the first 100 of the upload.
+                room = ImportJob.MAX_ERRORS - len(self.errors)
+                self.errors.extend(sorted(self.batch_errors, key=lambda e: e["line"])[:max(room, 0)])
+                self.processed += len(lines)
+                ImportJob.objects.filter(id=self.job.id).update(heartbeat_at=timezone.now(), **self.counters())
+        except BaseException:  # rolled back: the counters are what the database says
+            self.processed, self.imported, self.skipped, self.failed, kept = saved
+            del self.errors[kept:]
+            raise
+        finally:
+            self.batch_errors = []
 
     def plan(self, lines: list[_Line]) -> list[tuple[_Line, Any]]:
         if not lines:
@@ -268,10 +288,18 @@ def _describe(error: DomainError) -> str:
     return "; ".join(f"{e['field']}: {e['message']}" for e in fields)
 
 
+def _stale(now: Any) -> Q:
+    """A running job whose worker has not saved a batch for IMPORT_JOB_STALE_SECONDS: it died."""
+    return Q(status=ImportJobStatus.RUNNING,
+             heartbeat_at__lt=now - timedelta(seconds=float(settings.IMPORT_JOB_STALE_SECONDS)))
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run a queued job to its end; None when it is not queued (another worker has it, or it ran)."""
-    claimed = ImportJob.objects.filter(id=job_id, status=ImportJobStatus.QUEUED).update(
-        status=ImportJobStatus.RUNNING, started_at=timezone.now())
+    """Run a queued job (or resume a stale one) to its end; None when another worker has it or it
+    has ended."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(Q(status=ImportJobStatus.QUEUED) | _stale(now), id=job_id).update(
+        status=ImportJobStatus.RUNNING, heartbeat_at=now, started_at=Coalesce("started_at", now))
     if not claimed:
         return None
     job = ImportJob.objects.select_related("created_by").get(id=job_id)
@@ -286,3 +314,17 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         ImportJob.objects.filter(id=job_id).update(status=ImportJobStatus.DONE, finished_at=timezone.now(),
                                                    **run.counters())
     return import_job_get(job_id)
+
+
+def import_jobs_resume() -> int:
+    """Beat: hand every stale running job (its worker died) to a worker again, and every job still
+    queued after IMPORT_JOB_STALE_SECONDS (its task was lost); returns how many were sent."""
+    from sales.tasks import import_job_run_task
+
+    now = timezone.now()
+    lost = Q(status=ImportJobStatus.QUEUED,
+             created_at__lt=now - timedelta(seconds=float(settings.IMPORT_JOB_STALE_SECONDS)))
+    ids = list(ImportJob.objects.filter(_stale(now) | lost).order_by("id").values_list("id", flat=True))
+    for job_id in ids:
+        import_job_run_task.delay(job_id)
+    return len(ids)

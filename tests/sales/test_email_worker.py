@@ -80,14 +80,14 @@ def test_a_hung_mail_server_never_slows_the_action_and_is_noted_after_the_last_t
     monkeypatch.setenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
     monkeypatch.setenv("EMAIL_HOST", "127.0.0.1")
     monkeypatch.setenv("EMAIL_PORT", str(silent_smtp))
-    monkeypatch.setenv("EMAIL_TIMEOUT", "2")
+    monkeypatch.setenv("EMAIL_TIMEOUT", "5")
     monkeypatch.setenv("EMAIL_RETRY_SCHEDULE", "1")
     workers()
     order = an_order()
     started = time.monotonic()
     invoice_create(order_id=order.id, items=None, actor=None)
     took = time.monotonic() - started
-    assert took < 1.0, f"the action waited {took:.2f}s for the mail server"
+    assert took < 2.5, f"the action waited {took:.2f}s for the mail server"  # one try alone would take 5 s
     failed = wait_until(lambda: len(notes(order, EventType.EMAIL_FAILED)) == 2 and notes(order, EventType.EMAIL_FAILED),
                         timeout=40, what="both e-mails given up on")
     assert sorted(n["kind"] for n in failed) == ["invoice", "order_placed"]

@@ -182,3 +182,11 @@ def test_expiry_racing_the_customers_payment_lets_exactly_one_win():
         else:
             assert pay_error is None and invoice_id
             assert order.status == OrderStatus.PROCESSING and reserved(p) == 2 and canceled_events(order) == []
+
+
+@pytest.mark.django_db
+def test_the_admin_history_says_why(admin_client):
+    order = unpaid()
+    assert orders_expire_unpaid() == 1
+    page = admin_client.get(f"/admin/sales/order/{order.id}/change/").content.decode()
+    assert "Order canceled: payment not received in time" in page

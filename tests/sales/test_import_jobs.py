@@ -155,6 +155,11 @@ def test_bad_uploads_are_refused_and_write_nothing(post, body, fmt, code):
     assert ImportJob.objects.count() == 0 and refs() == []
 
 
+def test_a_json_body_must_be_an_array_of_objects(post):
+    assert_error(post(URL, [doc("O-1"), "x"], format="json"), 400, "validation_error", field="1")
+    assert ImportJob.objects.count() == 0 and refs() == []
+
+
 def test_unknown_and_bad_query_parameters(post):
     assert_error(post(f"{URL}?skip=true", [doc("Q-1")], format="json"), 400, "unknown_parameter")
     assert_error(post(f"{URL}?skip_existing=maybe", [doc("Q-1")], format="json"), 400, "validation_error")
@@ -197,3 +202,59 @@ def test_without_a_broker_the_post_answers_with_the_finished_job(api):
     job = response.json()
     assert (job["status"], job["imported"], job["failed_count"]) == ("done", 1, 1)
     assert job["errors"][0]["line"] == 2 and job["finished_at"] is not None
+
+
+def _died_after_first_batch(settings, capture) -> ImportJob:
+    """A job whose worker saved its first batch (2 of 5 documents) and died: what the database holds
+    then, made by really running a job of those 2 documents and giving it the whole upload back."""
+    settings.IMPORT_JOB_BATCH = 2
+    documents = [doc(f"R-{n}") for n in range(1, 6)]
+    documents[3]["email"] = "bad"
+    with capture(execute=False):
+        job = import_job_create(upload=json.dumps(documents[:2]), skip_existing=False, actor=None)
+    import_job_run(job_id=job.id)
+    ImportJob.objects.filter(id=job.id).update(upload=json.dumps(documents), total=5, status="running",
+                                               finished_at=None)
+    return ImportJob.objects.get(id=job.id)
+
+
+def test_a_job_whose_worker_died_is_resumed_after_its_last_saved_batch(settings, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    job = _died_after_first_batch(settings, django_capture_on_commit_callbacks)
+    assert (job.processed, job.imported) == (2, 2) and refs() == ["R-1", "R-2"]
+    # Still beating: nobody else takes it.
+    assert import_job_run(job_id=job.id) is None
+    from sales.services.import_jobs import import_jobs_resume
+
+    assert import_jobs_resume() == 0
+    # Silent for longer than IMPORT_JOB_STALE_SECONDS: the beat job (or its command) hands it out again.
+    settings.IMPORT_JOB_STALE_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_jobs_resume", stdout=__import__("io").StringIO())
+    job = ImportJob.objects.get(id=job.id)
+    assert (job.status, job.processed, job.imported, job.failed_count) == ("done", 5, 4, 1)
+    assert [(e["line"], e["reference"]) for e in job.errors] == [(4, "R-4")]
+    assert refs() == ["R-1", "R-2", "R-3", "R-5"]  # nothing imported twice, no duplicate_reference
+
+
+def test_a_queued_job_whose_task_was_lost_is_sent_again(settings, django_capture_on_commit_callbacks):
+    from sales.services.import_jobs import import_jobs_resume
+
+    with django_capture_on_commit_callbacks(execute=False):
+        job = import_job_create(upload=json.dumps([doc("LOST-1")]), skip_existing=False, actor=None)
+    assert import_jobs_resume() == 0  # just queued: its task is on its way
+    settings.IMPORT_JOB_STALE_SECONDS = 0
+    assert import_jobs_resume() == 1
+    assert ImportJob.objects.get(id=job.id).status == "done" and refs() == ["LOST-1"]
+    assert import_jobs_resume() == 0
+
+
+def test_beat_runs_the_resume_job():
+    from django.conf import settings
+
+    from config.celery import app
+
+    assert "sales.import_jobs_resume" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    app.loader.import_default_modules()
+    assert "sales.import_jobs_resume" in app.tasks
