@@ -37,6 +37,13 @@ def assert_no_horizontal_scroll(page) -> None:
     assert width <= 1366, f"the page scrolls sideways: {width} px wide"
 
 
+def assert_buttons_clear_of_the_title(page) -> None:
+    """The order page's buttons sit under its title, not over the status badge."""
+    title = page.locator("h1").bounding_box()
+    tools = page.locator("#order-actions").bounding_box()
+    assert tools["y"] >= title["y"] + title["height"] - 1, (title, tools)
+
+
 def line_total(price: str, qty: int) -> Decimal:
     subtotal = Decimal(price) * qty
     return subtotal + (subtotal * RATE).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -178,6 +185,7 @@ def test_hold_then_release_from_the_order_page(laptop_page):
     expect(page.locator("#order-history")).to_contain_text(
         "Put on hold by Eve Editor: reason: Waiting for the address check")
     assert_no_horizontal_scroll(page)
+    assert_buttons_clear_of_the_title(page)
 
     page.click("#release-hold-button")
     page.click("#confirm-release-hold")
@@ -187,4 +195,5 @@ def test_hold_then_release_from_the_order_page(laptop_page):
     for back in ("#invoice-button", "#ship-button", "#edit-items-button", "#hold-button"):
         expect(actions.locator(back)).to_be_visible()
     assert Order.objects.get(id=order.id).held_at is None
+    assert_buttons_clear_of_the_title(page)  # eleven buttons now, on their own row
     assert re.search(r"Hold released by Eve Editor", page.locator("#order-history").inner_text())
