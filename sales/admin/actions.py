@@ -1,5 +1,6 @@
 """The order page's lifecycle actions: Invoice, Ship, Refund (with a live preview), Cancel,
-Add comment, Archive / Restore, Clear fraud, Hold / Release hold (SPEC §5, §8, §12).
+Add comment, Archive / Restore, Clear fraud, Hold / Release hold (SPEC §5, §8, §12). Edit items
+and Edit addresses and note live in sales/admin/editing.py; their buttons are built here too.
 
 Each action is a small server-rendered admin page mounted by OrderAdmin.get_urls() under
 /admin/sales/order/<id>/<action>/. They call the same services as the API and hold no
@@ -55,6 +56,7 @@ COMMENT_PERM = "sales.add_ordercomment"
 ARCHIVE_PERM = "sales.archive_order"
 FRAUD_PERM = "sales.clear_fraud"
 HOLD_PERM = "sales.hold_order"
+EDIT_PERM = "sales.edit_order"
 
 _HEAVY = ("billing_address", "shipping_address", "metadata", "extra", "source_document")
 PREVIEW_FIELDS = ("subtotal", "tax_total", "discount_total", "shipping_total", "adjustment_refund",
@@ -81,6 +83,11 @@ def order_flags(order: Order, items) -> Flags:
     return order_can(order, items)
 
 
+def details_editable(order: Order) -> bool:
+    """Addresses and the staff note change on any order that is not canceled or closed (SPEC §12)."""
+    return order.status not in (OrderStatus.CANCELED, OrderStatus.CLOSED)
+
+
 def action_buttons(user, order: Order, can: Flags) -> list[Button]:
     """The lifecycle buttons this user may use on this order now (no query: the user's
     permissions are cached on the user object, `can` comes from the items already loaded)."""
@@ -94,6 +101,13 @@ def action_buttons(user, order: Order, can: Flags) -> list[Button]:
     if can.cancel and user.has_perm(CANCEL_PERM):
         buttons.append(Button("cancel", "Cancel", action_url("cancel", order.id),
                               "Cancel every unit neither invoiced nor shipped"))
+    if user.has_perm(EDIT_PERM):
+        if can.edit:
+            buttons.append(Button("edit-items", "Edit items", action_url("edit_items", order.id),
+                                  "Change quantities or add products, with a preview of the new totals"))
+        if details_editable(order):
+            buttons.append(Button("edit-details", "Edit addresses and note", action_url("edit_details", order.id),
+                                  "Change the billing or shipping address and the staff note"))
     if user.has_perm(COMMENT_PERM):
         buttons.append(Button("comment", "Add comment", action_url("comment", order.id),
                               "A note on the order, optionally e-mailed to the customer"))

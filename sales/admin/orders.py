@@ -6,9 +6,10 @@ handful of queries at any size: session, user, payment-method lookups for the fi
 filtered count and the page itself (`show_full_result_count = False` drops the second,
 unfiltered COUNT; sales/admin/pagination.py bounds the first, so no full-table COUNT).
 
-The order page shows the order and its lifecycle buttons (Invoice, Ship, Refund, Cancel, Add
-comment, Archive / Restore, Clear fraud, Reorder), each only when the order allows it and the
-user holds its permission; the actions' views live in sales/admin/actions.py. The page reads
+The order page shows the order and its lifecycle buttons (Invoice, Ship, Refund, Cancel, Edit
+items, Edit addresses and note, Add comment, Archive / Restore, Clear fraud, Hold / Release hold,
+Reorder), each only when the order allows it and the user holds its permission; the actions' views
+live in sales/admin/actions.py and sales/admin/editing.py. The page reads
 a fixed number of queries whatever the number of lines and documents.
 """
 
@@ -38,6 +39,7 @@ from config.countries import country_name
 from config.errors import DomainError
 from sales.admin import mass_actions
 from sales.admin.actions import OrderActions, action_buttons, order_flags
+from sales.admin.editing import OrderEditViews
 from sales.admin.history import event_sentence
 from sales.admin.pagination import LargeTablePaginator
 from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
@@ -381,6 +383,7 @@ class OrderAdmin(admin.ModelAdmin):
             path("<int:order_id>/packing-slip/", wrap(self.packing_slip_view), name="sales_order_packing_slip"),
             path("mass/<slug:token>/", wrap(self.mass_result_view), name="sales_order_mass_result"),
             *OrderActions(self).urls(),
+            *OrderEditViews(OrderActions(self)).urls(),
         ]
         return custom + super().get_urls()
 

@@ -41,7 +41,8 @@ def test_hold_button_form_and_release(admin_client, admin_user):
     assert order.hold_reason == "Waiting for stock" and order.held_by_id == admin_user.id
     body = r.content.decode()
     assert 'id="order-held-badge"' in body and "Waiting for stock" in body
-    assert buttons(r) == ["cancel", "comment", "archive", "release-hold"]  # no invoice, ship or hold
+    # no invoice, ship, item edit or hold; addresses and note stay editable
+    assert buttons(r) == ["cancel", "edit-details", "comment", "archive", "release-hold"]
     event = next(e for e in r.context["events"] if e.type == "held")
     assert str(event.sentence) == "Put on hold by Ada Admin: reason: Waiting for stock"
 
@@ -50,7 +51,7 @@ def test_hold_button_form_and_release(admin_client, admin_user):
     r = admin_client.post(url("release_hold", order), follow=True)
     assert any("Hold released" in m for m in messages_of(r))
     assert reload(order).held_at is None
-    assert buttons(r) == ["invoice", "ship", "cancel", "comment", "archive", "hold"]
+    assert buttons(r) == ["invoice", "ship", "cancel", "edit-items", "edit-details", "comment", "archive", "hold"]
     event = next(e for e in r.context["events"] if e.type == "hold_released")
     assert str(event.sentence) == "Hold released by Ada Admin: it was held for: Waiting for stock"
 

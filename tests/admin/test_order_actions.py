@@ -50,7 +50,8 @@ ACTION_PERMS = {
 BUTTON_IDS = {"invoice": "invoice-button", "ship": "ship-button", "refund": "refund-button",
               "cancel": "cancel-button", "comment": "comment-button", "archive": "archive-button",
               "restore": "restore-button", "clear_fraud": "clear-fraud-button", "hold": "hold-button",
-              "release-hold": "release-hold-button"}
+              "release-hold": "release-hold-button", "edit-items": "edit-items-button",
+              "edit-details": "edit-details-button"}
 
 
 def url(action: str, order) -> str:
@@ -103,7 +104,7 @@ def two_line_order():
 def test_buttons_follow_what_the_order_allows(admin_client, two_line_order):
     order, _, _ = two_line_order
     r = admin_client.get(page_url(order))
-    assert buttons(r) == ["invoice", "ship", "cancel", "comment", "archive", "hold"]
+    assert buttons(r) == ["invoice", "ship", "cancel", "edit-items", "edit-details", "comment", "archive", "hold"]
     body = r.content.decode()
     for key in buttons(r):
         assert f'id="{BUTTON_IDS[key]}"' in body
@@ -111,7 +112,8 @@ def test_buttons_follow_what_the_order_allows(admin_client, two_line_order):
 
     invoice_all(order)
     r = admin_client.get(page_url(order))
-    assert buttons(r) == ["ship", "refund", "comment", "archive", "hold"]  # all billed: nothing to invoice or cancel
+    # all billed: nothing to invoice or cancel; a processing order's items can still be edited (SPEC §12)
+    assert buttons(r) == ["ship", "refund", "edit-items", "edit-details", "comment", "archive", "hold"]
 
     Order.objects.filter(id=order.id).update(archived_at="2024-01-01T00:00:00Z")
     assert "restore" in buttons(admin_client.get(page_url(order)))
@@ -120,7 +122,7 @@ def test_buttons_follow_what_the_order_allows(admin_client, two_line_order):
 def test_fraud_order_offers_only_clear_fraud_comment_and_archive(admin_client):
     order = fraud_order(invoiced=True)
     r = admin_client.get(page_url(order))
-    assert buttons(r) == ["comment", "archive", "clear-fraud", "hold"]
+    assert buttons(r) == ["edit-details", "comment", "archive", "clear-fraud", "hold"]
 
 
 def test_gateway_order_has_no_invoice_button_and_the_url_says_why(admin_client):
