@@ -2,7 +2,7 @@
 
 The serializers check shape only (types, required fields, limits) and hand the service
 plain Python values; every rule (amounts, resolution of products, customers, methods,
-stock, documents) lives in ``sales.services.importing``. Amounts stay in minor units here
+stock, documents) lives in ``sales.importing``. Amounts stay in minor units here
 (``84166.67`` pence), exactly as the document carries them: the service divides by 100 and
 rounds where each amount lands.
 
@@ -26,8 +26,8 @@ from rest_framework.views import APIView
 from config.fields import MAX_ID, MAX_ORDER_LINES, CountryField, IdField, NormalizedEmailField, QuantityField
 from config.openapi import decimal_pattern, error_responses
 from config.parsers import JSONParser
+from sales.importing import order_import, validation_error
 from sales.models import OrderStatus
-from sales.services.importing import order_import, validation_error
 
 # Minor units: 10^13 pence is 10^11 pounds, far above any real line and safely inside the
 # 14-digit columns once divided by 100 (totals are checked again after multiplying).
