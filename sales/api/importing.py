@@ -386,7 +386,20 @@ _EMPTY = serializers.empty
 
 def _leaf(field: serializers.Field):
     """A validator for one leaf field with DRF's semantics: the common types are checked
-    inline, anything else goes through the field's own ``run_validation``."""
+    inline, anything else goes through the field's own ``run_validation``. ``None`` for a field
+    that allows it is ``None`` without asking the field (DRF's ``validate_empty_values`` returns
+    it before any validator runs); addresses carry many such nulls."""
+    check = _leaf_check(field)
+    if not field.allow_null or field.source == "*":
+        return check
+
+    def run_nullable(value):
+        return None if value is None else check(value)
+
+    return run_nullable
+
+
+def _leaf_check(field: serializers.Field):
     kind = type(field)
     generic = field.run_validation
 

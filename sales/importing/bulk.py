@@ -6,7 +6,7 @@ filled in) without building model instances — the ORM's per-value machinery co
 the database does:
 
 - ``BulkTable.build`` turns rows (dicts; a missing key takes the field's default) into tuples in
-  column order, ready for the driver: decimals as text, datetimes as the backend stores them,
+  column order, ready for the driver: decimals as text (optionally), datetimes as the backend stores them,
   JSON as text (a ``JsonText`` value is JSON already and goes in as it is). It reads no
   database, so a forked planning process can build rows (``seed_demo --workers``).
 - ``BulkTable.insert`` sends them: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on the raw
@@ -94,7 +94,7 @@ def _stamped(f: Field[Any, Any]) -> bool:
 class _Layout:
     """Column order and converters for one set of fields (with or without the primary key)."""
 
-    def __init__(self, fields: list[Field[Any, Any]], vendor: str) -> None:
+    def __init__(self, fields: list[Field[Any, Any]], vendor: str, decimals_as_text: bool) -> None:
         self.fields = fields
         self.attnames = [f.attname for f in fields]
         self.stamped = [n for n, f in enumerate(fields) if _stamped(f)]
@@ -111,7 +111,8 @@ class _Layout:
         for n, f in enumerate(fields):
             kind = f.get_internal_type()
             if kind == "DecimalField":
-                self.converters.append((n, _decimal_text))
+                if decimals_as_text:
+                    self.converters.append((n, _decimal_text))
             elif kind == "DateTimeField" and vendor == "sqlite":
                 self.converters.append((n, _datetime_text))
             elif kind == "JSONField":
@@ -136,12 +137,12 @@ class _Layout:
 class BulkTable:
     """One model's rows: built into tuples (pure), then inserted."""
 
-    def __init__(self, model: type[Model], vendor: str) -> None:
+    def __init__(self, model: type[Model], vendor: str, *, decimals_as_text: bool = True) -> None:
         self.model = model
         self.vendor = vendor
         fields = list(model._meta.concrete_fields)
-        self.with_pk = _Layout(fields, vendor)
-        self.without_pk = _Layout([f for f in fields if not f.primary_key], vendor)
+        self.with_pk = _Layout(fields, vendor, decimals_as_text)
+        self.without_pk = _Layout([f for f in fields if not f.primary_key], vendor, decimals_as_text)
         self.db_table = model._meta.db_table
         pk = model._meta.pk
         assert pk is not None
@@ -239,10 +240,15 @@ class BulkWriter:
     """The tables of a set of models on one database vendor, and the PostgreSQL session
     settings of a bulk load."""
 
-    def __init__(self, models: Iterable[type[Model]], *, vendor: str | None = None) -> None:
+    def __init__(self, models: Iterable[type[Model]], *, vendor: str | None = None,
+                 decimals_as_text: bool = True) -> None:
+        """``decimals_as_text``: decimals become text when built (cheap to pass between processes, as
+        seed_demo's planners do); without it they go to the driver as Decimals (psycopg's C dumper,
+        or the sqlite3 adapter Django registers, turns them into text anyway)."""
         self.vendor = vendor or connections[DEFAULT_DB_ALIAS].vendor
         self.raw = self.vendor in ("sqlite", "postgresql")
-        self.tables: dict[type[Model], BulkTable] = {m: BulkTable(m, self.vendor) for m in models}
+        self.tables: dict[type[Model], BulkTable] = {
+            m: BulkTable(m, self.vendor, decimals_as_text=decimals_as_text) for m in models}
         self.replica = False
         self.tuned = False
 
@@ -318,7 +324,7 @@ def writer_for(models: Sequence[type[Model]]) -> BulkWriter:
     wrapper = connections[DEFAULT_DB_ALIAS]
     writer = _WRITERS.get(wrapper)
     if writer is None or any(m not in writer.tables for m in models):
-        writer = _WRITERS[wrapper] = BulkWriter(models, vendor=wrapper.vendor)
+        writer = _WRITERS[wrapper] = BulkWriter(models, vendor=wrapper.vendor, decimals_as_text=False)
     return writer
 
 

@@ -8,7 +8,7 @@ builders (``sales.events``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -232,7 +232,9 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
 
 def _written(pairs: list[Pair]) -> list[LineAmounts]:
     """Document lines with the ids their items got when written."""
-    return [replace(line, order_item_id=item.id) for item, line in pairs]
+    return [LineAmounts(order_item_id=item.id, sku=line.sku, name=line.name, quantity=line.quantity, price=line.price,
+                        subtotal=line.subtotal, tax_amount=line.tax_amount, discount_amount=line.discount_amount)
+            for item, line in pairs]
 
 
 def _invoices_bulk(orders: list[_Memory], tables: dict[type, BulkTable], now: datetime,
