@@ -1,8 +1,9 @@
 """Demo data: catalog, stock at two sources, customers, coupons, and N orders in every status.
 
 Orders are *planned* in memory and *written* in bulk, batch by batch (5,000 orders a batch,
-one transaction each, a tqdm progress bar over orders): rows go in with one ``executemany``
-per table on SQLite and ``COPY`` on PostgreSQL (``bulk_create`` on other engines). With more
+one transaction each, a tqdm progress bar over orders): rows go in through the bulk writer
+``import_orders`` uses too (``sales.importing.bulk``: one ``executemany`` per table on SQLite,
+``COPY`` on PostgreSQL, ``bulk_create`` on other engines). With more
 than one batch, two forked processes plan while this one writes (``--workers``; the
 planning reads nothing from the database). 100,000 orders make about 1.4 million rows:
 orders, items, invoices, shipments, refunds and their lines, payments, coupon uses and the
@@ -18,7 +19,9 @@ calls the same pure functions the services call, on in-memory stand-ins for the 
 - refunds: ``sales.services.refunding.refund_plan`` (``amounts_for_refund`` and every limit);
 - cancels: ``sales.services.canceling.cancel_check`` and ``cancel_counts``;
 - status and the invoiced / shipped columns: ``sales.services.common.order_refresh_state``
-  (``sales.status.status_compute``).
+  (``sales.status.status_compute``);
+- history: each event's payload from its typed builder in ``sales.events`` (``placed_data``,
+  ``invoiced_data``, ``shipped_data``, ``refunded_data``, ``canceled_data``, ...).
 
 Stock moves like the services move it: placing reserves ``qty_to_ship`` of stocked items,
 a shipment takes its units from the source it ships from and releases their reservation
