@@ -200,6 +200,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--profile", metavar="FILE",
+                        help="Run the last round under cProfile and write its stats to FILE (pstats); that "
+                             "round's rate is not comparable and the result line is not appended")
+    parser.add_argument("--no-append", action="store_true", help="Print the result line only")
     args = parser.parse_args()
 
     engine = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
@@ -229,12 +233,21 @@ def main() -> None:
                 before = Order.objects.count()
                 cpu_started = time.process_time()
                 started = time.perf_counter()
+                profiler = None
+                if args.profile and r == args.rounds - 1:
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
                 try:
                     call_command("import_orders", str(path), batch_size=args.batch_size, verbosity=0)
                 except CommandError as exc:  # failed lines are reported above; the rate counts what was imported
                     print(f"round {r + 1}: {exc}", flush=True)
                 elapsed = time.perf_counter() - started
                 cpu = time.process_time() - cpu_started
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(args.profile)
                 imported = Order.objects.count() - before
                 rate = imported / elapsed
                 rates.append(rate)
@@ -248,6 +261,8 @@ def main() -> None:
                 f"{statistics.median(cpu_ms):.2f} ms CPU an order in the importing process "
                 f"[python {platform.python_version()}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}]")
         print(line)
+        if args.profile or args.no_append:
+            return
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         with RESULTS.open("a") as fh:
             fh.write(line + "\n")

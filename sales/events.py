@@ -32,8 +32,9 @@ the scope inside its transaction, on the same ``with``::
 
 A sink is called with the list of ``RecordedEvent`` and may read and write the database; an
 error in a sink fails the action (an outbox commits with its action or not at all). The scope
-stack is per thread, like Django's connections. ``seed_demo`` writes demo history with its own
-bulk writer and does not come through here: demo data sends no webhooks.
+stack is per thread, like Django's connections. ``seed_demo`` writes demo history with the shared
+bulk writer (``sales.importing.bulk``) and does not come through here (it builds its payloads
+with the ``*_data`` builders below): demo data sends no webhooks.
 """
 
 from __future__ import annotations
@@ -154,14 +155,14 @@ def events_record_bulk(rows: Sequence[dict[str, Any]], *,
 
 
 # One typed recorder per event type: each event's payload (its ``data``) is built in one place,
-# here; the bulk writers (import) take the same payload from the ``*_data`` builders.
+# here; the bulk writers (import, seed_demo) take the same payload from the ``*_data`` builders.
 
 def line_ref(order_item_id: int, sku: str | None, quantity: int) -> dict[str, Any]:
     """One line of an event's ``items``."""
     return {"order_item_id": order_item_id, "sku": sku, "quantity": quantity}
 
 
-def placed_data(order: Order, *, cart_id: int, items: int) -> dict[str, Any]:
+def placed_data(order: Order, *, cart_id: int | None, items: int) -> dict[str, Any]:
     return {"cart_id": cart_id, "number": order.number, "grand_total": str(order.grand_total), "items": items}
 
 
@@ -197,11 +198,15 @@ def event_invoiced(order: Order, invoice: Invoice, actor: User | None, *, items:
                                             grand_total=invoice.grand_total, items=items))
 
 
+def payment_captured_data(*, provider: str, reference: str, amount: Decimal, invoice_id: int) -> dict[str, Any]:
+    return {"provider": provider, "reference": reference, "amount": str(amount), "invoice_id": invoice_id}
+
+
 def event_payment_captured(order: Order, *, provider: str, reference: str, amount: Decimal,
                            invoice_id: int) -> OrderEvent:
     return events_record(order_id=order.id, type=EventType.PAYMENT_CAPTURED, actor=None,
-                         data={"provider": provider, "reference": reference, "amount": str(amount),
-                               "invoice_id": invoice_id})
+                         data=payment_captured_data(provider=provider, reference=reference, amount=amount,
+                                                    invoice_id=invoice_id))
 
 
 def shipped_data(*, shipment_id: int, number: str, source_id: int, source_code: str, total_qty: int,
@@ -219,22 +224,36 @@ def event_shipped(order: Order, shipment: Shipment, actor: User | None, *, sourc
         track_number=shipment.track_number, items=items))
 
 
+def refunded_data(*, refund_id: int, number: str, grand_total: Decimal, shipping_amount: Decimal,
+                  adjustment_refund: Decimal, adjustment_fee: Decimal, return_to_stock: bool,
+                  items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"refund_id": refund_id, "number": number, "grand_total": str(grand_total),
+            "shipping_amount": str(shipping_amount), "adjustment_refund": str(adjustment_refund),
+            "adjustment_fee": str(adjustment_fee), "return_to_stock": return_to_stock, "items": items}
+
+
 def event_refunded(order: Order, refund: Refund, actor: User | None, *, shipping_amount: Decimal,
                    adjustment_refund: Decimal, adjustment_fee: Decimal, return_to_stock: bool,
                    items: list[dict[str, Any]]) -> OrderEvent:
-    return events_record(order_id=order.id, type=EventType.REFUNDED, actor=actor, data={
-        "refund_id": refund.id, "number": refund.number, "grand_total": str(refund.grand_total),
-        "shipping_amount": str(shipping_amount), "adjustment_refund": str(adjustment_refund),
-        "adjustment_fee": str(adjustment_fee), "return_to_stock": return_to_stock, "items": items})
+    return events_record(order_id=order.id, type=EventType.REFUNDED, actor=actor, data=refunded_data(
+        refund_id=refund.id, number=refund.number, grand_total=refund.grand_total, shipping_amount=shipping_amount,
+        adjustment_refund=adjustment_refund, adjustment_fee=adjustment_fee, return_to_stock=return_to_stock,
+        items=items))
+
+
+def canceled_data(*, items: list[dict[str, Any]], amount: Decimal, fully: bool,
+                  reason: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"items": items, "amount": str(amount), "fully": fully}
+    if reason is not None:
+        data["reason"] = reason
+    return data
 
 
 def event_canceled(order: Order, actor: User | None, *, items: list[dict[str, Any]], amount: Decimal,
                    fully: bool, reason: str | None = None) -> OrderEvent:
     """``reason`` is set by the system's own cancels (``payment_expired``); a person's cancel has none."""
-    data: dict[str, Any] = {"items": items, "amount": str(amount), "fully": fully}
-    if reason is not None:
-        data["reason"] = reason
-    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor, data=data)
+    return events_record(order_id=order.id, type=EventType.CANCELED, actor=actor,
+                         data=canceled_data(items=items, amount=amount, fully=fully, reason=reason))
 
 
 def event_commented(order: Order, actor: User | None, *, comment_id: int, customer_notified: bool) -> OrderEvent:
@@ -306,7 +325,9 @@ def event_email_failed(order: Order, *, kind: str, subject: str, attempts: int, 
 
 
 __all__ = ["RecordedEvent", "event_archived", "event_canceled", "event_commented", "event_created", "event_edited",
-           "event_email_failed", "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released", "event_imported",
+           "event_email_failed", "event_email_sent", "event_fraud_cleared", "event_held", "event_hold_released",
+           "event_imported",
            "event_invoiced", "event_payment_captured", "event_placed", "event_refunded", "event_shipped",
            "events_archived_bulk", "events_record", "events_record_bulk", "events_scope", "events_sink_register",
-           "events_sink_unregister", "imported_data", "invoiced_data", "line_ref", "placed_data", "shipped_data"]
+           "events_sink_unregister", "canceled_data", "imported_data", "invoiced_data", "line_ref",
+           "payment_captured_data", "placed_data", "refunded_data", "shipped_data"]

@@ -92,7 +92,7 @@ class EditItemsForm(forms.Form):
                  "sku": self[f"add_sku_{n}"], "qty": self[f"add_qty_{n}"]} for n in range(ADD_ROWS)]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         for n in range(ADD_ROWS):
             product, sku, qty = data.get(f"add_product_{n}"), (data.get(f"add_sku_{n}") or "").strip(), \
                 data.get(f"add_qty_{n}")
@@ -173,7 +173,8 @@ class AddressEditForm(forms.Form):
     def __init__(self, *args: Any, address: dict[str, Any] | None, **kwargs: Any):
         initial = address_normal(address)
         initial["country"] = initial["country"].upper()
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         choices = country_choices()
         for name in ADDRESS_FIELDS:
             field: forms.Field
@@ -187,7 +188,7 @@ class AddressEditForm(forms.Form):
         self.stored = address_normal(address)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         check = AddressSerializer(data={f: (data.get(f) or "").strip() for f in ADDRESS_FIELDS})
@@ -207,7 +208,7 @@ class NoteField(forms.CharField):
     untouched note compares equal and the 5,000-character limit counts characters, not line ends."""
 
     def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -2,7 +2,7 @@
 
 The serializers check shape only (types, required fields, limits) and hand the service
 plain Python values; every rule (amounts, resolution of products, customers, methods,
-stock, documents) lives in ``sales.services.importing``. Amounts stay in minor units here
+stock, documents) lives in ``sales.importing``. Amounts stay in minor units here
 (``84166.67`` pence), exactly as the document carries them: the service divides by 100 and
 rounds where each amount lands.
 
@@ -26,8 +26,8 @@ from rest_framework.views import APIView
 from config.fields import MAX_ID, MAX_ORDER_LINES, CountryField, IdField, NormalizedEmailField, QuantityField
 from config.openapi import decimal_pattern, error_responses
 from config.parsers import JSONParser
+from sales.importing import order_import, validation_error
 from sales.models import OrderStatus
-from sales.services.importing import order_import, validation_error
 
 # Minor units: 10^13 pence is 10^11 pounds, far above any real line and safely inside the
 # 14-digit columns once divided by 100 (totals are checked again after multiplying).
@@ -386,7 +386,20 @@ _EMPTY = serializers.empty
 
 def _leaf(field: serializers.Field):
     """A validator for one leaf field with DRF's semantics: the common types are checked
-    inline, anything else goes through the field's own ``run_validation``."""
+    inline, anything else goes through the field's own ``run_validation``. ``None`` for a field
+    that allows it is ``None`` without asking the field (DRF's ``validate_empty_values`` returns
+    it before any validator runs); addresses carry many such nulls."""
+    check = _leaf_check(field)
+    if not field.allow_null or field.source == "*":
+        return check
+
+    def run_nullable(value):
+        return None if value is None else check(value)
+
+    return run_nullable
+
+
+def _leaf_check(field: serializers.Field):
     kind = type(field)
     generic = field.run_validation
 

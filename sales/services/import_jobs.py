@@ -43,7 +43,7 @@ from sales.models import ImportJob, ImportJobFormat, ImportJobStatus
 # The import itself, called exactly as `manage.py import_orders` calls it. This block is the one
 # place import jobs reach the importer: repoint these names when the importer moves.
 from sales.api.importing import FastDocumentValidator, OrderImportSerializer  # isort: skip
-from sales.services.importing import (  # isort: skip
+from sales.importing import (  # isort: skip
     DuplicateReference,
     ImportLookups,
     import_plan,

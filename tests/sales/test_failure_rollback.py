@@ -54,6 +54,7 @@ from accounts.services.auth import token_issue
 from catalog.models import ProductInventory
 from sales.api.importing import document_validate
 from sales.errors import BulkIncomplete
+from sales.importing import order_import
 from sales.models import Invoice, Order, OrderStatus, Refund, Sequence, Shipment
 from sales.services.archiving import order_archive, order_restore, orders_archive_matching
 from sales.services.canceling import order_cancel
@@ -62,7 +63,6 @@ from sales.services.common import LineQty
 from sales.services.direct import DirectItem, DirectOrderRequest, order_create_direct
 from sales.services.editing import EditLine, order_edit
 from sales.services.fraud import order_clear_fraud
-from sales.services.importing import order_import
 from sales.services.invoicing import invoice_create
 from sales.services.placing import order_place
 from sales.services.refunding import RefundRequest, refund_create
@@ -371,7 +371,7 @@ CASES = [
     Case("import", setup_import,
          lambda ctx, actor: _import_one(copy.deepcopy(ctx["document"]), actor),
          lambda api, ctx: api.post("/api/admin/orders/import", ctx["document"], format="json"),
-         ("UPDATE", "sales_order"), ("sales.services.importing",)),
+         ("UPDATE", "sales_order"), ("sales.importing.write",)),
     Case("import_orders_command", setup_import_file,
          lambda ctx, actor: run_import_command(ctx), None,
          ("UPDATE", "catalog_productinventory"), ("sales.management.commands.import_orders",),

@@ -22,9 +22,9 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product, ProductInventory
 from sales.api.importing import FastDocumentValidator, OrderImportSerializer, document_validate
+from sales.importing import order_import
 from sales.management.commands import import_orders
 from sales.models import Order, Sequence, ShipmentItem
-from sales.services.importing import order_import
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory, TaxCategoryFactory, TaxRateFactory, default_source
 from tests.customers.factories import CustomerFactory

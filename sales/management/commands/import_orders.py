@@ -10,7 +10,7 @@ numbered by position (``document 3``), other documents by the line they start on
 
 Each batch is validated (a compiled copy of the API serializer's checks; the serializer
 itself words any error), planned with the same rules as ``POST /api/admin/orders/import``
-(``sales.services.importing.import_plan``), and written with bulk inserts in one
+(``sales.importing.import_plan``), and written with bulk inserts in one
 transaction: orders, lines, payments, comments, events, paid invoices and shipments, with
 numbers from ``numbers_reserve``. Stock is checked document by document in file order, so
 a document that finds too little is refused alone (409 insufficient_stock) as it would be
@@ -36,7 +36,7 @@ from tqdm import tqdm
 from config.errors import DomainError
 from sales.api.importing import FastDocumentValidator, OrderImportSerializer
 from sales.events import events_scope
-from sales.services.importing import (
+from sales.importing import (
     DuplicateReference,
     ImportLookups,
     import_plan,

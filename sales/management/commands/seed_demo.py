@@ -1,8 +1,9 @@
 """Demo data: catalog, stock at two sources, customers, coupons, and N orders in every status.
 
 Orders are *planned* in memory and *written* in bulk, batch by batch (5,000 orders a batch,
-one transaction each, a tqdm progress bar over orders): rows go in with one ``executemany``
-per table on SQLite and ``COPY`` on PostgreSQL (``bulk_create`` on other engines). With more
+one transaction each, a tqdm progress bar over orders): rows go in through the bulk writer
+``import_orders`` uses too (``sales.importing.bulk``: one ``executemany`` per table on SQLite,
+``COPY`` on PostgreSQL, ``bulk_create`` on other engines). With more
 than one batch, two forked processes plan while this one writes (``--workers``; the
 planning reads nothing from the database). 100,000 orders make about 1.4 million rows:
 orders, items, invoices, shipments, refunds and their lines, payments, coupon uses and the
@@ -18,7 +19,9 @@ calls the same pure functions the services call, on in-memory stand-ins for the 
 - refunds: ``sales.services.refunding.refund_plan`` (``amounts_for_refund`` and every limit);
 - cancels: ``sales.services.canceling.cancel_check`` and ``cancel_counts``;
 - status and the invoiced / shipped columns: ``sales.services.common.order_refresh_state``
-  (``sales.status.status_compute``).
+  (``sales.status.status_compute``);
+- history: each event's payload from its typed builder in ``sales.events`` (``placed_data``,
+  ``invoiced_data``, ``shipped_data``, ``refunded_data``, ``canceled_data``, ...).
 
 Stock moves like the services move it: placing reserves ``qty_to_ship`` of stocked items,
 a shipment takes its units from the source it ships from and releases their reservation
@@ -39,7 +42,6 @@ Re-running adds orders to what is there (catalog, customers and coupons are reus
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 import time
@@ -51,7 +53,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from tqdm import tqdm
@@ -65,6 +67,8 @@ from catalog.services.pricing_inputs import convert, tax_rate_map
 from config.money import ZERO, q2
 from customers.models import Customer, CustomerAddress
 from sales import status as rules
+from sales.events import canceled_data, invoiced_data, payment_captured_data, placed_data, refunded_data, shipped_data
+from sales.importing.bulk import BulkWriter, bulk_written, document_item_rows
 from sales.management.commands.demo_credentials import DEMO_EMAIL, DEMO_PASSWORD
 from sales.models import (
     EventType,
@@ -221,7 +225,7 @@ class PlannedOrder:
     __slots__ = ("id", "number", "status", "payment_method_code", "payment_captured", "total_invoiced",
                  "total_refunded", "total_canceled", "shipping_invoiced", "shipping_refunded", "shipping_total",
                  "invoice_state", "shipment_state", "invoices", "row", "items", "updated_at", "coupon_id",
-                 "customer_id", "held_at")
+                 "customer_id", "held_at", "grand_total")
 
     def __init__(self, *, id, number, status, payment_method_code, shipping_total, updated_at, coupon_id,  # noqa: A002
                  customer_id):
@@ -233,6 +237,7 @@ class PlannedOrder:
         self.shipping_invoiced = self.shipping_refunded = ZERO
         self.payment_captured = False
         self.held_at = None  # demo orders are never on hold (order_refresh_state reads it)
+        self.grand_total = ZERO  # set from the priced lines (the placed event reads it)
         self.invoices = _Docs()
 
 
@@ -301,113 +306,6 @@ class Rows:
     def add(self, model, **row) -> dict:
         self.by_model[model].append(row)
         return row
-
-
-# ---------------------------------------------------------------- bulk writer
-
-class BulkWriter:
-    """Rows as column dicts → tuples ready for the database (pure, so a planning process can
-    build them) → INSERTs: executemany on the raw sqlite3 connection, COPY on PostgreSQL,
-    bulk_create elsewhere. Columns a row leaves out take the field's default."""
-
-    def __init__(self, vendor: str | None = None):
-        self.vendor = vendor or connection.vendor
-        self.raw = self.vendor in ("sqlite", "postgresql")
-        self.tuned = False
-        self.builders = {model: self._builder(model) for model in MODELS}
-
-    def when(self, value: datetime):
-        """A naive-UTC datetime (how the planner keeps time) as the backend stores it: SQLite keeps
-        naive UTC text, like Django does; PostgreSQL gets the offset."""
-        if self.vendor == "sqlite":
-            return value.isoformat(" ")
-        if self.vendor == "postgresql":
-            return value.isoformat(" ") + "+00:00"
-        return value.replace(tzinfo=UTC)
-
-    def json(self, value):
-        if value is None or not self.raw:
-            return value
-        return json.dumps(value)
-
-    def _builder(self, model):
-        """A function dict → tuple in column order (decimals as text for the raw paths)."""
-        fields = list(model._meta.concrete_fields)
-        defaults = []
-        parts = []
-        for n, f in enumerate(fields):
-            value = f.get_default() if f.has_default() else None
-            kind = f.get_internal_type()
-            if kind == "JSONField":
-                value = self.json(value)
-            elif isinstance(value, datetime):
-                value = self.when(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
-            if kind == "DecimalField" and self.raw:
-                value = None if value is None else str(value)
-                parts.append(f"_s(r[{f.attname!r}]) if {f.attname!r} in r else _d[{n}]" if f.null else
-                             f"_s(r.get({f.attname!r}, _d[{n}]))")
-            else:
-                parts.append(f"r.get({f.attname!r}, _d[{n}])")
-            defaults.append(value)
-        code = "lambda r: (" + ", ".join(parts) + ",)"
-        return fields, eval(code, {"_s": str, "_d": defaults})  # noqa: S307 - code built from field names above
-
-    def build(self, model, rows: list[dict]) -> list[tuple]:
-        return list(map(self.builders[model][1], rows))
-
-    def insert(self, model, tuples: list[tuple]) -> None:
-        if not tuples:
-            return
-        fields = self.builders[model][0]
-        if not self.raw:
-            names = [f.attname for f in fields]
-            model.objects.bulk_create([model(**dict(zip(names, t, strict=True))) for t in tuples], batch_size=2000)
-            return
-        table = connection.ops.quote_name(model._meta.db_table)
-        cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        if self.vendor == "sqlite":
-            # The raw sqlite3 connection (inside Django's transaction): no per-row wrapper work.
-            connection.ensure_connection()
-            if not self.tuned:
-                # A bigger page cache keeps the indexes' B-trees in memory while they grow (this
-                # connection only; nothing about the database file changes).
-                connection.connection.execute("PRAGMA cache_size = -262144")
-                self.tuned = True
-            marks = ", ".join("?" * len(fields))
-            connection.connection.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuples)
-            return
-        if not self.tuned:
-            self.tuned = True
-            self.pg_bulk_session()
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for row in tuples:
-                copy.write_row(row)
-
-    def pg_bulk_session(self) -> None:
-        """Load like pg_restore --disable-triggers: the rows are built consistent (every foreign
-        key points at a row of the same batch or one that exists; the tests check them), so the
-        per-row foreign-key triggers are skipped for this session when the role may do so."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            row = cursor.fetchone()
-            if row and row[0]:
-                cursor.execute("SET session_replication_role = replica")
-                self.replica = True
-
-    def end_bulk_session(self) -> None:
-        if getattr(self, "replica", False):
-            with connection.cursor() as cursor:
-                cursor.execute("SET session_replication_role = DEFAULT")
-            self.replica = False
-
-    def reset_sequences(self) -> None:
-        if self.vendor != "postgresql":
-            return  # SQLite's AUTOINCREMENT follows explicit ids by itself
-        from django.core.management.color import no_style
-
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), list(MODELS)):
-                cursor.execute(sql)
 
 
 # ---------------------------------------------------------------- the command
@@ -558,7 +456,7 @@ class OrderPlanner:
         self.sources = {s.id: s for s in sources}
         self.stocked = [ProductInfo(p) for p in products if p.is_stocked]
         self.virtual = [ProductInfo(p) for p in products if not p.is_stocked]
-        self.writer = BulkWriter()
+        self.writer = BulkWriter(MODELS)
         self.base = settings.BASE_CURRENCY
         self.currencies = {c.code: c for c in Currency.objects.filter(enabled=True)}
         self.shipping = {m.code: m for m in ShippingMethod.objects.filter(enabled=True)}
@@ -756,9 +654,11 @@ class OrderPlanner:
             batch = rows.get(model._meta.label, [])
             self.writer.insert(model, batch)
             self.timings["rows"] += len(batch)
+        id_col = self._column(Order, "id")
+        bulk_written(order_ids=[row[id_col] for row in rows.get(Order._meta.label, [])])
 
     def _column(self, model, attname: str) -> int:
-        return [f.attname for f in self.writer.builders[model][0]].index(attname)
+        return self.writer.tables[model].attnames.index(attname)
 
     def _next_id(self, model) -> int:
         value = self.ids[model]
@@ -882,8 +782,8 @@ class OrderPlanner:
         for item in order.items:
             if item.is_stocked and item.product_id:
                 self.stock.reserve(item.product_id, item.qty_ordered)
-        self._event(order, EV["PLACED"], created_at, number=number, grand_total=str(totals.grand_total),
-                    items=len(lines), cart_id=None)
+        order.grand_total = totals.grand_total
+        self._event(order, EV["PLACED"], created_at, placed_data(order, cart_id=None, items=len(lines)))
         getattr(self, f"_scenario_{scenario}")(order, created_at)
         # Status and the invoiced / shipped columns, from the quantities (the services refresh after
         # every action; no action here depends on the intermediate status, so once is the same).
@@ -1038,7 +938,8 @@ class OrderPlanner:
 
     # -- actions, as the services apply them
 
-    def _event(self, order, type_: str, t, **data) -> dict:
+    def _event(self, order, type_: str, t, data: dict) -> dict:
+        """One history row; ``data`` comes from the event's typed payload builder (``sales.events``)."""
         self.rows.by_model[OrderEvent].append({
             "id": self._next_id(OrderEvent), "order_id": order.id, "type": type_,
             "actor_id": None if type_ == EV["PAYMENT_CAPTURED"] else self.actor_id,
@@ -1049,11 +950,9 @@ class OrderPlanner:
 
     def _doc_items(self, model, fk: str, doc_id: int, lines: list[LineAmounts]) -> None:
         add = self.rows.by_model[model].append
-        for x in lines:
-            add({"id": self._next_id(model), fk: doc_id, "order_item_id": x.order_item_id, "sku": x.sku,
-                 "name": x.name, "quantity": x.quantity, "price": x.price, "subtotal": x.subtotal,
-                 "tax_amount": x.tax_amount, "discount_amount": x.discount_amount,
-                 "total": x.subtotal - x.discount_amount + x.tax_amount})
+        for row in document_item_rows(fk, doc_id, lines):
+            row["id"] = self._next_id(model)
+            add(row)
 
     def _invoice(self, order, wanted: dict[int, int] | None, t: datetime, *, capture: bool = False) -> None:
         lines = None if wanted is None else [LineQty(k, v) for k, v in wanted.items()]
@@ -1080,11 +979,11 @@ class OrderPlanner:
         order.total_invoiced += totals["grand_total"]
         order.shipping_invoiced += plan.shipping
         order.payment_captured = True
-        data = self._event(order, EV["INVOICED"], t, invoice_id=invoice_id, number=NUMBER,
-                           grand_total=str(totals["grand_total"]), items=lines_data(plan.lines))
+        data = self._event(order, EV["INVOICED"], t, invoiced_data(
+            invoice_id=invoice_id, number=NUMBER, grand_total=totals["grand_total"], items=lines_data(plan.lines)))
         if capture:
-            self._event(order, EV["PAYMENT_CAPTURED"], t, provider="test", reference=reference,
-                        amount=str(totals["grand_total"]), invoice_id=invoice_id)
+            self._event(order, EV["PAYMENT_CAPTURED"], t, payment_captured_data(
+                provider="test", reference=reference, amount=totals["grand_total"], invoice_id=invoice_id))
         self.docs.append((t, "invoice", row, [data]))
 
     def _ship(self, order, wanted: dict[int, int], source_id: int, t: datetime) -> None:
@@ -1115,9 +1014,9 @@ class OrderPlanner:
                             discount_total=discount, shipping_total=ZERO, grand_total=subtotal - discount + tax)
         self._doc_items(ShipmentItem, "shipment_id", shipment_id, lines)
         source = self.sources[source_id]
-        data = self._event(order, EV["SHIPPED"], t, shipment_id=shipment_id, number=NUMBER,
-                           inventory_source_id=source_id, inventory_source=source.code, total_qty=total_qty,
-                           carrier_title=carrier, track_number=track, items=lines_data(lines))
+        data = self._event(order, EV["SHIPPED"], t, shipped_data(
+            shipment_id=shipment_id, number=NUMBER, source_id=source_id, source_code=source.code, total_qty=total_qty,
+            carrier_title=carrier, track_number=track, items=lines_data(lines)))
         self.docs.append((t, "shipment", row, [data]))
 
     def _refund(self, order, request: RefundRequest, t: datetime) -> None:
@@ -1144,17 +1043,18 @@ class OrderPlanner:
         self._doc_items(RefundItem, "refund_id", refund_id, plan.lines)
         order.total_refunded += totals["grand_total"]
         order.shipping_refunded += plan.shipping_amount
-        data = self._event(order, EV["REFUNDED"], t, refund_id=refund_id, number=NUMBER,
-                           grand_total=str(totals["grand_total"]), shipping_amount=str(plan.shipping_amount),
-                           adjustment_refund=str(plan.adjustment_refund), adjustment_fee=str(plan.adjustment_fee),
-                           return_to_stock=plan.return_to_stock, items=lines_data(plan.lines))
+        data = self._event(order, EV["REFUNDED"], t, refunded_data(
+            refund_id=refund_id, number=NUMBER, grand_total=totals["grand_total"],
+            shipping_amount=plan.shipping_amount, adjustment_refund=plan.adjustment_refund,
+            adjustment_fee=plan.adjustment_fee, return_to_stock=plan.return_to_stock, items=lines_data(plan.lines)))
         self.docs.append((t, "refund", row, [data]))
 
     def _cancel(self, order, t: datetime) -> None:
         outcome = cancel_counts(order, order.items, cancel_check(order, order.items))  # the service's own rule
         for pid, qty in outcome.release.items():
             self.stock.release(pid, qty)
-        self._event(order, EV["CANCELED"], t, items=outcome.lines, amount=str(outcome.amount), fully=outcome.fully)
+        self._event(order, EV["CANCELED"], t, canceled_data(items=outcome.lines, amount=outcome.amount,
+                                                            fully=outcome.fully))
 
     # -- rows
 

@@ -1,0 +1,89 @@
+"""The shared raw bulk writer (sales.importing.bulk) that import_orders and seed_demo write through:
+what it writes is what the ORM would write, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from sales.importing.bulk import BulkTable, BulkWriter, JsonText, document_item_rows, writer_for
+from sales.models import OrderComment, OrderEvent, Payment
+from sales.services.common import LineAmounts
+from tests.sales.lifecycle_support import order_with, product
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_take_the_defaults_a_new_model_instance_has():
+    table = writer_for([Payment]).tables[Payment]
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    defaults = table.defaults(now)
+    fresh = Payment()
+    for name in table.without_pk.attnames:
+        if name == "created_at":
+            assert defaults[name] == now  # stamped fields take the writer's now
+        else:
+            assert defaults[name] == getattr(fresh, name), name
+
+
+def test_inserted_rows_get_their_ids_in_row_order_and_read_back_as_the_orm_wrote_them():
+    order = order_with((product("10.00"), 1))
+    table = writer_for([OrderComment]).tables[OrderComment]
+    when = datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
+    rows = [{"order_id": order.id, "comment": f"note {n}", "customer_notified": n == 1, "author_name": "Ops",
+             "created_at": when} for n in range(3)]
+    with transaction.atomic():
+        ids = table.insert_rows(rows, returning=True)
+    assert len(ids) == 3 and ids == sorted(ids)
+    for n, pk in enumerate(ids):
+        comment = OrderComment.objects.get(id=pk)
+        assert (comment.comment, comment.customer_notified, comment.created_at) == (f"note {n}", n == 1, when)
+        assert rows[n]["id"] == pk
+
+
+def test_json_values_are_stored_as_json_whether_given_as_objects_or_as_json_text():
+    order = order_with((product("10.00"), 1))
+    table = writer_for([OrderEvent]).tables[OrderEvent]
+    rows = [{"order_id": order.id, "type": "commented", "data": {"amount": "1.50", "items": [1, 2]}},
+            {"order_id": order.id, "type": "commented", "data": JsonText('{"already": "json", "n": 3}')},
+            {"order_id": order.id, "type": "commented"}]  # data left out: the field's default, {}
+    with transaction.atomic():
+        ids = table.insert_rows(rows, returning=True)
+    stored = {e.id: e.data for e in OrderEvent.objects.filter(id__in=ids)}
+    assert [stored[pk] for pk in ids] == [{"amount": "1.50", "items": [1, 2]}, {"already": "json", "n": 3}, {}]
+
+
+def test_seed_writer_builds_decimals_as_text_and_the_import_writer_keeps_decimals():
+    row = {"order_id": 1, "method": "cash", "amount": Decimal("12.50"), "state": "captured", "reference": "r"}
+    seeded = BulkTable(Payment, "sqlite").build([row], pk=False)[0]
+    imported = BulkTable(Payment, "sqlite", decimals_as_text=False).build([row], pk=False)[0]
+    column = BulkTable(Payment, "sqlite").without_pk.attnames.index("amount")
+    assert seeded[column] == "12.50"
+    assert imported[column] == Decimal("12.50")
+
+
+def test_document_lines_carry_every_amount_of_the_line():
+    line = LineAmounts(order_item_id=7, sku="S", name="N", quantity=2, price=Decimal("5.00"),
+                       subtotal=Decimal("10.00"), tax_amount=Decimal("2.00"), discount_amount=Decimal("1.00"))
+    assert document_item_rows("invoice_id", 3, [line]) == [
+        {"invoice_id": 3, "order_item_id": 7, "sku": "S", "name": "N", "quantity": 2, "price": Decimal("5.00"),
+         "subtotal": Decimal("10.00"), "tax_amount": Decimal("2.00"), "discount_amount": Decimal("1.00"),
+         "total": Decimal("11.00")}]
+
+
+def test_a_writer_for_explicit_ids_moves_the_sequences_past_them():
+    order = order_with((product("10.00"), 1))
+    writer = BulkWriter([OrderComment])
+    last = OrderComment.objects.create(order=order, comment="orm").id
+    with transaction.atomic():
+        writer.insert(OrderComment, writer.build(OrderComment, [
+            {"id": last + 10, "order_id": order.id, "comment": "explicit", "created_at": writer.when(
+                datetime(2025, 1, 1))}]))
+        writer.end_bulk_session()
+        writer.reset_sequences()
+    after = OrderComment.objects.create(order=order, comment="after")
+    assert after.id > last + 10
+    assert OrderComment.objects.get(id=last + 10).comment == "explicit"
