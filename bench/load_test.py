@@ -168,7 +168,10 @@ def prepare(args: argparse.Namespace, receiver: Receiver, tmp: Path) -> dict:
     from webhooks.services.endpoints import endpoint_create
 
     call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG is off: the manifest storage
+    from django.conf import settings
+
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():  # DEBUG is off: the manifest storage
+        call_command("collectstatic", interactive=False, verbosity=0)  # (minutes on a busy machine: once)
     have = Order.objects.count()
     if have < args.orders:
         print(f"seeding: {have} orders present, {args.orders} wanted", flush=True)
