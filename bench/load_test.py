@@ -460,13 +460,14 @@ def config_name(r: dict) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| configuration | mix | requests/s | p50 ms | p95 ms | p99 ms | requests | errors | 5xx | "
-             "invariant violations | load average (1/5/15 min, at the end) | when |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| configuration | mix | requests/s | p50 ms | p95 ms | p99 ms | requests | expected 409s | "
+             "unexpected answers | of them 5xx | invariant violations | load average (1/5/15 min, at the end) | when |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         t = r["total"]
         lines.append(f"| {config_name(r)} | {r['mix']} | {t['rps']:.1f} | {t['p50']:.0f} | {t['p95']:.0f} | "
-                     f"{t['p99']:.0f} | {t['requests']} | {r['counts']['errors']} | {r['counts']['server_errors']} | "
+                     f"{t['p99']:.0f} | {t['requests']} | {r['counts']['expected_4xx']} | {r['counts']['errors']} | "
+                     f"{r['counts']['server_errors']} | "
                      f"{r['violations']} | {' / '.join(f'{x:.1f}' for x in r['load_after'])} | {r['when']} |")
     return "\n".join(lines) + "\n"
 
