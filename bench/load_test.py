@@ -572,6 +572,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop(procs)
         receiver.server.shutdown()
+        from webhooks.models import WebhookEndpoint
+
+        # the receiver is gone: leave no active endpoint that every later action of this database would send to
+        WebhookEndpoint.objects.filter(id=setup["endpoint"]).update(is_active=False)
     print(f"webhooks: {outbox['delivered']} delivered, {outbox['pending']} pending, {outbox['failed']} failed "
           f"(receiver got {receiver.count}; waited {outbox['waited_s']} s after the load)", flush=True)
 
