@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ORDERS ?= 120
 
-.PHONY: run test install lint lock migrate demo reseed test-postgres bench clean screenshots worker serve
+.PHONY: run test install lint lock migrate demo reseed test-postgres bench clean screenshots worker serve load
 
 # Debian/Ubuntu ship Python without ensurepip unless pythonX.Y-venv is installed: then make
 # the virtualenv without pip and install pip into it with the system's pip.
@@ -81,6 +81,11 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The load test (bench/load_test.py): gunicorn + Celery on PostgreSQL, locust for 60 s per mix;
+# LOAD_ARGS="--servers 2 --celery-workers 2" for two app servers. Results in bench/results/load.*.
+load: install
+	$(BIN)/python bench/load_test.py $(LOAD_ARGS)
 
 bench: install
 	$(BIN)/python bench/run_all.py
