@@ -27,12 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="hypothesis seed (run several processes with different seeds to split a large run)")
     args = parser.parse_args()
+    seed = [f"--hypothesis-seed={args.seed}"] if args.seed is not None else []
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as stats:
         env = {**os.environ, "LIFECYCLE_EXAMPLES": str(args.examples), "LIFECYCLE_STATS": stats.name}
         start = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "pytest", "tests/sales/test_lifecycle_property.py", "-q",
-                               "-p", "no:cacheprovider", "-k", "random_lifecycles", "--hypothesis-show-statistics"],
+                               "-p", "no:cacheprovider", "-k", "random_lifecycles", "--hypothesis-show-statistics", *seed],
                               cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.monotonic() - start
         rows = [tuple(map(int, x.split())) for x in stats.read().split("\n") if x.strip()]
@@ -41,7 +44,7 @@ def main() -> int:
     sequences, steps, refusals = len(rows), sum(r[0] for r in rows), sum(r[1] for r in rows)
     failed = 0 if proc.returncode == 0 else 1
     engine = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
-    line = (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC  examples={args.examples}  engine={engine}  "
+    line = (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC  examples={args.examples}  seed={args.seed}  engine={engine}  "
             f"sequences={sequences}  steps={steps}  refused_as_predicted={refusals}  failures={failed}  "
             f"wall={wall:.0f}s  load={os.getloadavg()[0]:.2f}")
     print(line)
