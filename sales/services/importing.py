@@ -94,6 +94,7 @@ from sales.models import (
     Shipment,
     ShipmentItem,
 )
+from sales.services import counters  # counters (h-counters)
 from sales.services.common import LineQty, amounts_for_shipment, order_refresh_state
 from sales.services.emails import email_after_commit
 from sales.services.invoicing import invoice_apply, invoice_plan
@@ -844,7 +845,8 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
     order.status = OrderStatus.PENDING  # documents are written as on a live order; the imported status returns below
     if plan.invoice:
         invoice = invoice_apply(order, items, invoice_plan(order, items, None, skip_gateway_check=True), actor=actor,
-                                notify=False, record_payment=False)
+                                notify=False, record_payment=False,
+                                created_at=plan.created_at)  # counters (h-counters): revenue on the invoice's day
         Invoice.objects.filter(id=invoice.id).update(created_at=plan.created_at)
     for s in plan.shipments:
         lines = None if s.lines is None else [LineQty(order_item_id=items[pos].id, quantity=q) for pos, q in s.lines]
@@ -860,6 +862,7 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
     order_refresh_state(order, items)
     order.status = plan.status  # the imported status stands until the next action recomputes it
     order.save()
+    counters.order_imported(order, items)  # counters (h-counters): status counts and day rollups
     if plan.notify:
         email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order
@@ -1115,6 +1118,7 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
     events_record_bulk(events + [e for _, e in later],
                        insert=lambda rows: tables["OrderEvent"].insert(rows, defaults=defaults["OrderEvent"],
                                                                        returning=True))
+    counters.orders_added(order_ids)  # counters (h-counters): work_left, status counts, day rollups
     reserve: dict[int, int] = {}
     ship: dict[int, int] = {}
     for plan in plans:

@@ -90,6 +90,7 @@ from sales.services.common import (
     lines_data,
     order_refresh_state,
 )
+from sales.services.counters import orders_added  # counters (h-counters)
 from sales.services.invoicing import invoice_plan
 from sales.services.numbering import STARTS, numbers_reserve
 from sales.services.refunding import RefundRequest, refund_plan
@@ -756,6 +757,8 @@ class OrderPlanner:
             batch = rows.get(model._meta.label, [])
             self.writer.insert(model, batch)
             self.timings["rows"] += len(batch)
+        id_col = self._column(Order, "id")  # counters (h-counters): status counts and day rollups
+        orders_added([row[id_col] for row in rows.get(Order._meta.label, [])])
 
     def _column(self, model, attname: str) -> int:
         return [f.attname for f in self.writer.builders[model][0]].index(attname)
