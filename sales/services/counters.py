@@ -126,15 +126,19 @@ def order_imported(order: Order, items: Sequence[OrderItem]) -> None:
 
 def orders_added(order_ids: Sequence[int]) -> None:
     """Rows a bulk writer has inserted (orders with their lines and documents, in this
-    transaction): set their work_left, count them, add them to the rollups. A fixed number of
-    queries whatever the number of orders."""
+    transaction): set their work_left where the writer did not (``work_left(items)`` in the row
+    saves rewriting it), count them, add them to the rollups. A fixed number of queries whatever
+    the number of orders."""
     if not order_ids:
         return
     ids = list(order_ids)
+    if connection.vendor == "postgresql":
+        _orders_added_sql(ids)
+        return
     lines: dict[int, list[Any]] = defaultdict(list)
     sales: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     orders = {o[0]: o for o in Order.objects.filter(id__in=ids).values_list(
-        "id", "status", "archived_at", "held_at", "created_at", "exchange_rate", "grand_total")}
+        "id", "status", "archived_at", "held_at", "created_at", "exchange_rate", "grand_total", "work_left")}
     for row in (OrderItem.objects.filter(order_id__in=ids).values_list(
             "order_id", "product_id", "qty_ordered", "qty_invoiced", "qty_shipped", "qty_refunded", "qty_returned",
             "qty_canceled", "is_shippable", "total").iterator(chunk_size=5000)):
@@ -147,9 +151,10 @@ def orders_added(order_ids: Sequence[int]) -> None:
             cell[2] += _cents(row[9], orders[oid][5])
     by_value: dict[int, list[int]] = defaultdict(list)
     counts: dict[Bucket, int] = defaultdict(int)
-    for oid, (_, status, archived_at, held_at, created_at, rate, grand_total) in orders.items():
+    for oid, (_, status, archived_at, held_at, created_at, rate, grand_total, stored) in orders.items():
         value = work_left(lines.get(oid, ()))
-        by_value[value].append(oid)
+        if stored != value:  # the writer did not set it (or not right): rewrite only those rows
+            by_value[value].append(oid)
         bucket = bucket_of(status, archived_at is not None, held_at is not None, value)
         assert bucket is not None
         counts[bucket] += 1
@@ -165,6 +170,64 @@ def orders_added(order_ids: Sequence[int]) -> None:
     slot = min(ids) % SLOTS  # a batch's slot: spread like single orders, and the same on a retry
     _counts_add(counts, slot=slot)
     _sales_add({k: tuple(v) for k, v in sales.items()}, slot=slot)  # type: ignore[misc]
+
+
+# PostgreSQL does the same set-wise (5,000 orders of a seed batch: ~0.1 s instead of ~0.5 s of
+# Python). ROUND(numeric, 2) rounds half away from zero, which for these non-negative amounts is
+# ROUND_HALF_UP, and numeric division is exact wherever a tie could be: the same cents as _cents.
+_WORK_VALUE = """
+  (CASE WHEN EXISTS (SELECT 1 FROM sales_orderitem i WHERE i.order_id = o.id
+                     AND i.qty_ordered - i.qty_invoiced - i.qty_canceled > 0) THEN 1 ELSE 0 END)
+  + (CASE WHEN EXISTS (SELECT 1 FROM sales_orderitem i WHERE i.order_id = o.id AND i.is_shippable
+                       AND i.qty_ordered - i.qty_shipped - i.qty_refunded + i.qty_returned - i.qty_canceled > 0)
+          THEN 2 ELSE 0 END)"""
+# Only rows whose writer did not set work_left right are rewritten (a rewrite of a freshly copied
+# row costs as much as its insert: every index of sales_order is written again).
+_WORK_SQL = f"""
+UPDATE sales_order o SET work_left = {_WORK_VALUE}
+WHERE o.id = ANY(%(ids)s) AND o.work_left IS DISTINCT FROM {_WORK_VALUE}"""
+_BUCKETS_SQL = """
+SELECT status, archived_at IS NOT NULL, held_at IS NOT NULL, work_left, count(*) FROM sales_order
+WHERE id = ANY(%(ids)s) GROUP BY 1, 2, 3, 4"""
+_DAYS_SQL = """
+SELECT (created_at AT TIME ZONE %(tz)s)::date, count(*), sum(round(grand_total / exchange_rate, 2) * 100)
+FROM sales_order WHERE id = ANY(%(ids)s) GROUP BY 1"""
+_PRODUCTS_SQL = """
+SELECT (o.created_at AT TIME ZONE %(tz)s)::date, i.product_id, sum(i.qty_ordered),
+       sum(round(i.total / o.exchange_rate, 2) * 100)
+FROM sales_orderitem i JOIN sales_order o ON o.id = i.order_id
+WHERE i.order_id = ANY(%(ids)s) AND i.product_id IS NOT NULL GROUP BY 1, 2"""
+_REVENUE_SQL = """
+SELECT (d.created_at AT TIME ZONE %(tz)s)::date, sum(round(d.grand_total / o.exchange_rate, 2) * 100)
+FROM {table} d JOIN sales_order o ON o.id = d.order_id WHERE d.order_id = ANY(%(ids)s) GROUP BY 1"""
+
+
+def _orders_added_sql(ids: list[int]) -> None:
+    params = {"ids": ids, "tz": settings.TIME_ZONE}
+    counts: dict[Bucket, int] = defaultdict(int)
+    sales: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    with connection.cursor() as cursor:
+        cursor.execute(_WORK_SQL, params)
+        cursor.execute(_BUCKETS_SQL, params)
+        for status, archived, held, value, n in cursor.fetchall():
+            bucket = bucket_of(status, archived, held, value)
+            assert bucket is not None
+            counts[bucket] += n
+        cursor.execute(_DAYS_SQL, params)
+        for day, n, cents in cursor.fetchall():
+            sales[(day, 0)][0] += n
+            sales[(day, 0)][2] += int(cents)
+        cursor.execute(_PRODUCTS_SQL, params)
+        for day, pid, units, cents in cursor.fetchall():
+            sales[(day, pid)][1] += int(units)
+            sales[(day, pid)][2] += int(cents)
+        for table, sign in (("sales_invoice", 1), ("sales_refund", -1)):
+            cursor.execute(_REVENUE_SQL.format(table=table), params)
+            for day, cents in cursor.fetchall():
+                sales[(day, 0)][3] += sign * int(cents)
+    slot = min(ids) % SLOTS
+    _counts_add(counts, slot=slot)
+    _sales_add({k: (v[0], v[1], v[2], v[3]) for k, v in sales.items()}, slot=slot)
 
 
 @dataclass(frozen=True)

@@ -1064,6 +1064,7 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
             shipments.append((n, s, _shipment_in_memory(items, s, shipped)))
         order_refresh_state(order, items)  # type: ignore[arg-type]
         order.status = plan.status
+        order.work_left = counters.work_left(items)  # counters (h-counters): saves orders_added a rewrite
         orders.append(order)
         all_items.append(items)
     order_ids = tables["Order"].insert([vars(o) for o in orders], defaults=order_defaults, returning=True)
