@@ -449,7 +449,10 @@ def counters_check() -> Differences:
 def counters_repair() -> Differences:
     """Rewrite the counters, the rollups and every wrong work_left from a recount. On PostgreSQL
     the orders table is locked in SHARE mode for the transaction: every change that moves a count
-    or a rollup writes its order row, so writers wait and nothing is counted twice or missed. On
+    or a rollup writes its order row, so writers wait and nothing is counted twice or missed. A
+    writer caught half-way (its counter row written, its order row not yet) either adds its delta
+    after the repair commits (still exact: its delta is from the state the recount saw) or meets
+    the repair in a deadlock PostgreSQL breaks by aborting one of the two whole: run it again. On
     SQLite the database's single writer serialises it once the first write is made; run it with
     the writers stopped to be sure (documented in the command's help)."""
     with transaction.atomic():

@@ -14,7 +14,8 @@ class Command(BaseCommand):
             "work_left and the daily rollups from the orders, lines, invoices and refunds, and report "
             "what differs from what the services kept. Exits 1 on a difference, unless --repair, which "
             "rewrites them in one transaction: on PostgreSQL it holds the orders table in SHARE mode, "
-            "so concurrent order writes wait and the result is exact; on SQLite stop the writers first. "
+            "so concurrent order writes wait and the result is exact (PostgreSQL may abort it, or a writer, "
+            "on a deadlock with a writer caught half-way: run it again); on SQLite stop the writers first. "
             "Run it with --repair once after migrating a database that already holds orders.")
 
     def add_arguments(self, parser):
