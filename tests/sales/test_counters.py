@@ -241,3 +241,23 @@ def test_orders_written_around_the_services_are_found_and_counted_by_the_repair(
     assert not counters_check()
     assert selectors.order_count_by_status()["count"] == 2
     assert selectors.orders_placed_summary(date(2024, 1, 2), date(2024, 1, 2))[0] == 1
+
+
+def test_dashboard_reads_take_one_query_each_whatever_the_orders(django_assert_num_queries):
+    def reads():
+        with django_assert_num_queries(1):
+            selectors.orders_waiting()
+        with django_assert_num_queries(1):
+            selectors.revenue_by_day(TODAY - timedelta(days=29), TODAY)
+        with django_assert_num_queries(1):
+            selectors.orders_placed_summary(TODAY - timedelta(days=29), TODAY)
+        with django_assert_num_queries(1):
+            selectors.order_count_by_status()
+
+    reads()
+    p = product("4.00", 100)
+    for _ in range(6):
+        invoice_all(order_with((p, 2)))
+    reads()
+    assert selectors.orders_waiting() == {"to_invoice": 0, "to_ship": 6, "on_hold": 0}
+    assert len(selectors.revenue_by_day(TODAY - timedelta(days=29), TODAY)) == 30
