@@ -1119,7 +1119,7 @@ def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: Inve
     events_record_bulk(events + [e for _, e in later],
                        insert=lambda rows: tables["OrderEvent"].insert(rows, defaults=defaults["OrderEvent"],
                                                                        returning=True))
-    counters.orders_added(order_ids)  # counters (h-counters): work_left, status counts, day rollups
+    counters.orders_added(order_ids, work_left_written=True)  # counters (h-counters): status counts, day rollups
     reserve: dict[int, int] = {}
     ship: dict[int, int] = {}
     for plan in plans:

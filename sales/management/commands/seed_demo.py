@@ -758,7 +758,7 @@ class OrderPlanner:
             self.writer.insert(model, batch)
             self.timings["rows"] += len(batch)
         id_col = self._column(Order, "id")  # counters (h-counters): status counts and day rollups
-        orders_added([row[id_col] for row in rows.get(Order._meta.label, [])])
+        orders_added([row[id_col] for row in rows.get(Order._meta.label, [])], work_left_written=True)
 
     def _column(self, model, attname: str) -> int:
         return [f.attname for f in self.writer.builders[model][0]].index(attname)
