@@ -58,6 +58,7 @@ from sales.models import (
     Shipment,
 )
 from sales.models.order import STATUS_TITLES
+from sales.selectors import order_count_by_status
 from sales.services.reorder import order_reorder
 
 # ---------------------------------------------------------------------------- list filters
@@ -86,7 +87,13 @@ class StatusFilter(admin.SimpleListFilter):
             return queryset.filter(status=int(value))
         return queryset
 
+    # Query parameters that do not narrow the list: with only these (and no search), the counts are
+    # the status counters the services keep (sales.services.counters), not a GROUP BY over the table.
+    UNFILTERED = frozenset({"status", "o", "p", "all"})
+
     def counts(self, changelist) -> dict[int, int]:
+        if not changelist.query and set(self.request.GET) <= self.UNFILTERED:
+            return {row["status_id"]: row["count"] for row in order_count_by_status()["statuses"]}
         queryset = changelist.root_queryset
         for spec in changelist.filter_specs:
             filtered = spec.queryset(self.request, queryset) if spec is not self else None

@@ -46,9 +46,12 @@ class JsonText(str):
 def bulk_written(*, order_ids: Sequence[int]) -> None:
     """Called by every bulk writer (import, seed_demo) after it has written ``order_ids`` with
     their lines, documents and events, inside the same transaction. Rows written in bulk go
-    around the services, so anything the services keep up to date besides those rows (say
-    per-status counters or rollups) must be brought up to date here, from the database. Nothing
-    is kept that way yet: this is where it goes."""
+    around the services, so what the services keep up to date besides those rows — the status
+    counters and the dashboard's day rollups (sales.services.counters) — is brought up to date
+    here, from the database. Both writers put ``work_left`` in their order rows."""
+    from sales.services.counters import orders_added  # services sit above this writer's module
+
+    orders_added(list(order_ids), work_left_written=True)
 
 
 def _naive_utc_text(value: Any) -> Any:

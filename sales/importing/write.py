@@ -44,6 +44,7 @@ from sales.models import (
     Shipment,
     ShipmentItem,
 )
+from sales.services import counters
 from sales.services.common import (
     LineAmounts,
     LineQty,
@@ -104,13 +105,15 @@ def _write_one(plan: ImportPlan, *, actor: User | None, source_id: int | None) -
     order.status = OrderStatus.PENDING  # documents are written as on a live order; the imported status returns below
     if plan.invoice:
         invoice = invoice_apply(order, items, invoice_plan(order, items, None, skip_gateway_check=True), actor=actor,
-                                notify=False, record_payment=False)
+                                notify=False, record_payment=False,
+                                created_at=plan.created_at)  # the revenue rollup counts it on its own day
         Invoice.objects.filter(id=invoice.id).update(created_at=plan.created_at)
     for s in plan.shipments:
         _ship_one(order, items, s, actor=actor, source_id=source_id, take_stock=plan.buy_items)
     order_refresh_state(order, items)
     order.status = plan.status  # the imported status stands until the next action recomputes it
     order.save()
+    counters.order_imported(order, items)  # status counts and the day's rollups
     if plan.notify:
         email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order
@@ -192,6 +195,7 @@ def _in_memory(plans: Sequence[ImportPlan], tables: dict[type, BulkTable], now: 
             memory.shipments.append((s, _shipment_in_memory(memory.items, s, shipped)))
         order_refresh_state(cast(Order, order), cast(list[OrderItem], memory.items))
         order.status = plan.status
+        order.work_left = counters.work_left(memory.items)  # bulk_written then skips checking it
         out.append(memory)
     return out
 

@@ -1,3 +1,4 @@
+from .counters import OrderCounter, SalesDay
 from .documents import Invoice, InvoiceItem, Refund, RefundItem, Shipment, ShipmentItem
 from .events import EventType, OrderComment, OrderEvent
 from .import_job import ImportJob, ImportJobFormat, ImportJobStatus
@@ -5,5 +6,5 @@ from .order import Channel, FulfillmentType, Order, OrderItem, OrderStatus, Paym
 from .sequence import Sequence
 
 __all__ = ["Channel", "EventType", "FulfillmentType", "ImportJob", "ImportJobFormat", "ImportJobStatus",
-           "Invoice", "InvoiceItem", "Order", "OrderComment", "OrderEvent", "OrderItem", "OrderStatus", "Payment",
-           "Refund", "RefundItem", "Sequence", "Shipment", "ShipmentItem"]
+           "Invoice", "InvoiceItem", "Order", "OrderComment", "OrderCounter", "OrderEvent", "OrderItem", "OrderStatus",
+           "Payment", "Refund", "RefundItem", "SalesDay", "Sequence", "Shipment", "ShipmentItem"]

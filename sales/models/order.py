@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from sales import status as status_rules
+from sales.models.counters import NOT_LOADED, bucket_loaded
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "default": 0}  # typed: the stubs check each kwarg
 
@@ -109,6 +110,11 @@ class Order(models.Model):
                                 related_name="+")
     # Staff's own note on the order (SPEC §12), never shown to the customer.
     staff_note = models.TextField(max_length=5000, blank=True, default="", db_default="")
+    # What is left to do, from the lines (sales.services.counters.work_left): 1 = something to invoice,
+    # 2 = something to ship. NULL = the order is not in the status counters yet (a row a bulk writer
+    # has just inserted, until it calls sales.services.counters.orders_added). Kept by the services.
+    work_left = models.PositiveSmallIntegerField(null=True, blank=True, default=None)
+    _counted_as: object = NOT_LOADED  # the bucket as read (from_db); sales.services.counters moves it
 
     class Meta:
         ordering = ["-id"]
@@ -140,6 +146,14 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[override]  # Django's own signature, unannotated
+        """Remember the counter bucket the row is counted in as loaded, so the services move it
+        from there (sales.services.counters.order_counted) without reading the row again."""
+        instance = super().from_db(db, field_names, values)
+        instance._counted_as = bucket_loaded(instance, field_names)
+        return instance
 
     @property
     def status_code(self) -> str:

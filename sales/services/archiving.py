@@ -11,6 +11,7 @@ from sales.errors import BulkIncomplete
 from sales.events import event_archived, events_archived_bulk, events_scope
 from sales.locks import order_lock
 from sales.models import Order
+from sales.services.counters import order_counted, orders_archived
 
 
 def order_archive(*, order_id: int, actor: User | None) -> Order:
@@ -20,6 +21,7 @@ def order_archive(*, order_id: int, actor: User | None) -> Order:
         if order.archived_at is None:
             order.archived_at = timezone.now()
             order.save(update_fields=["archived_at", "updated_at"])
+            order_counted(order)
             event_archived(order, actor)
     return order
 
@@ -30,6 +32,7 @@ def order_restore(*, order_id: int, actor: User | None) -> Order:
         if order.archived_at is not None:
             order.archived_at = None
             order.save(update_fields=["archived_at", "updated_at"])
+            order_counted(order)
             event_archived(order, actor, archived=False)
     return order
 
@@ -65,6 +68,7 @@ def _bulk_set_archived(queryset: QuerySet[Order], *, archive: bool, actor: User 
                             .order_by("id"))
                 changed_ids = list(matching.values_list("id", flat=True))
                 Order.objects.filter(id__in=changed_ids).update(archived_at=now if archive else None, updated_at=now)
+                orders_archived(changed_ids, archived=archive)
                 events_archived_bulk(changed_ids, actor_id, archived=archive)
         except DatabaseError as exc:
             if not total:

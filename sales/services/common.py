@@ -14,6 +14,7 @@ from sales import status as rules
 from sales.errors import OrderItemNotFound
 from sales.events import event_hold_released, line_ref
 from sales.models import Order, OrderItem
+from sales.services import counters
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud
         reason = order.hold_reason
         order_hold_clear(order)
         event_hold_released(order, None, reason=reason, automatic=True)
+    counters.order_state_refreshed(order, items)  # the status counters, in this transaction
 
 
 def order_hold_clear(order: Order) -> None:

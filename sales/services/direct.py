@@ -23,7 +23,9 @@ from customers.services.customers import customer_get_or_create_by_email
 from sales import status as rules
 from sales.events import event_created, events_scope
 from sales.models import Channel, FulfillmentType, Order, OrderItem, OrderStatus
+from sales.models.counters import WORK_INVOICE
 from sales.models.order import CLIENT_FIELDS
+from sales.services.counters import order_added
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 from sales.services.placing import checkout_token_new, checkout_url_for, order_place
@@ -139,10 +141,11 @@ def _create_custom_amount(req: DirectOrderRequest, customer: Customer, actor: Us
         billing_address=req.billing_address, shipping_address=None, fulfillment_type=FulfillmentType.NONE,
         payment_method_code=method.code, payment_method_title=method.title, subtotal=cost, grand_total=cost,
         checkout_token=checkout_token_new() if gateway else None, created_by=actor, metadata=req.metadata,
-        extra=extra)
-    OrderItem.objects.create(order=order, product=None, sku=None, name=req.description or "Custom amount",
+        extra=extra, work_left=WORK_INVOICE)
+    line = OrderItem.objects.create(order=order, product=None, sku=None, name=req.description or "Custom amount",
                              type="virtual", is_shippable=False, is_stocked=False, qty_ordered=1, price=cost,
                              subtotal=cost, total=cost)
+    order_added(order, [line])  # the status counters and the day's rollups, in this transaction
     event_created(order, actor, channel=Channel.API, cost=cost)
     email_after_commit(order_id=order.id, kind="order_placed", checkout_url=checkout_url_for(order))
     return order

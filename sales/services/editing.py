@@ -47,6 +47,7 @@ from sales.errors import OrderItemNotFound
 from sales.events import event_details_changed, event_edited, events_scope, line_ref
 from sales.locks import order_items_lock, order_lock
 from sales.models import Order, OrderItem
+from sales.services import counters
 from sales.services.canceling import cancel_counts
 from sales.services.common import is_gateway, order_refresh_state
 from sales.services.holding import hold_check
@@ -85,6 +86,7 @@ class EditPlan:
     changed: list[OrderItem] = field(default_factory=list)  # pending: quantity changed in place
     removed: list[OrderItem] = field(default_factory=list)  # pending: deleted
     to_cancel: dict[int, int] = field(default_factory=dict)  # processing: item id → units canceled
+    ordered_before: dict[int, int] = field(default_factory=dict)  # pending: a changed line's old quantity
     products: dict[int, Product] = field(default_factory=dict)  # locked
     release: dict[int, int] = field(default_factory=dict)  # product id → reserved units given back
     reserve: dict[int, int] = field(default_factory=dict)  # product id → units reserved
@@ -159,6 +161,7 @@ def _plan_pending(order: Order, items: list[OrderItem], lines: list[EditLine],
         if line.quantity == 0:
             plan.removed.append(item)
         elif line.quantity != item.qty_ordered:
+            plan.ordered_before[item.id] = item.qty_ordered
             item.qty_ordered = line.quantity
             plan.changed.append(item)
     plan.added = [_new_line(order, product, lines[n].quantity) for n, product in new_products.items()]
@@ -263,6 +266,10 @@ def _move_stock(plan: EditPlan) -> None:
 
 def _apply_pending(order: Order, plan: EditPlan, actor: User | None) -> None:
     before = order.grand_total
+    # the product rollups follow each line (sales.services.counters): units and totals before the edit
+    was = {i.id: (i.qty_ordered, i.total) for i in plan.final if i.pk} | {i.id: (i.qty_ordered, i.total)
+                                                                          for i in plan.removed}
+    was.update({i.id: (plan.ordered_before[i.id], i.total) for i in plan.changed})
     _move_stock(plan)
     totals = _price_lines(order, plan, plan.final, shipping=_order_shipping_amount(order, plan.final))
     if plan.removed:
@@ -279,6 +286,11 @@ def _apply_pending(order: Order, plan: EditPlan, actor: User | None) -> None:
     order.shipping_total, order.grand_total = totals.shipping_total, totals.grand_total
     order_refresh_state(order, plan.final)
     order.save()
+    counters.order_sales_record(order, placed=False, grand_total_before=before, lines=[
+        *(counters.LineDelta(i.product_id, -was[i.id][0], was[i.id][1], ZERO) for i in plan.removed),
+        *(counters.LineDelta(i.product_id, i.qty_ordered - was[i.id][0], was[i.id][1], i.total)
+          for i in plan.final if i.id in was),
+        *(counters.LineDelta(i.product_id, i.qty_ordered, ZERO, i.total) for i in plan.added)])
     event_edited(order, actor, grand_total_before=before,
                  added=[{"product_id": i.product_id, "sku": i.sku, "quantity": i.qty_ordered} for i in plan.added],
                  changed=[{"order_item_id": i.id, "quantity": i.qty_ordered} for i in plan.changed],
@@ -301,6 +313,9 @@ def _apply_processing(order: Order, plan: EditPlan, actor: User | None) -> None:
         order.grand_total += added.subtotal + added.tax_total
     order_refresh_state(order, plan.final)
     order.save()
+    # canceled units do not leave the rollups (cancellations never subtract); new lines add theirs
+    counters.order_sales_record(order, placed=False, grand_total_before=before, lines=[
+        counters.LineDelta(i.product_id, i.qty_ordered, ZERO, i.total) for i in plan.added])
     event_edited(order, actor, grand_total_before=before,
                  added=[{**line_ref(i.id, i.sku, i.qty_ordered), "product_id": i.product_id, "price": str(i.price),
                          "total": str(i.total)} for i in plan.added],

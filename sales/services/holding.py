@@ -19,6 +19,7 @@ from sales.events import event_held, event_hold_released, events_scope
 from sales.locks import order_lock
 from sales.models import Order
 from sales.services.common import order_hold_clear
+from sales.services.counters import order_counted
 
 HOLD_FIELDS = ["hold_reason", "held_at", "held_by", "updated_at"]
 _VERBS: dict[rules.Action, str] = {"invoice": "invoiced", "ship": "shipped", "edit": "edited"}
@@ -51,6 +52,7 @@ def order_hold(*, order_id: int, reason: str, actor: User | None) -> Order:
         order.hold_reason, order.held_at = reason, timezone.now()
         order.held_by = actor if actor is not None and actor.pk else None
         order.save(update_fields=HOLD_FIELDS)
+        order_counted(order)
         event_held(order, actor, reason=reason)
     return order
 
@@ -62,6 +64,7 @@ def order_release_hold(*, order_id: int, actor: User | None) -> Order:
         reason = order.hold_reason
         order_hold_clear(order)
         order.save(update_fields=HOLD_FIELDS)
+        order_counted(order)
         event_hold_released(order, actor, reason=reason)
     return order
 

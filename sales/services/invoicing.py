@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -27,6 +28,7 @@ from sales.services.common import (
     order_refresh_state,
     sums,
 )
+from sales.services.counters import revenue_record
 from sales.services.emails import email_after_commit
 from sales.services.holding import hold_check
 from sales.services.numbering import number_next
@@ -76,7 +78,8 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
 
 def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *, actor: User | None,
                   payment_method: str | None = None, payment_reference: str | None = None,
-                  notify: bool = True, record_payment: bool = True) -> Invoice:
+                  notify: bool = True, record_payment: bool = True,
+                  created_at: datetime | None = None) -> Invoice:
     """Write the invoice the plan describes. Caller holds the order lock. ``record_payment=False``
     when the caller records the payments itself (an imported order's payments are its records)."""
     by_id = {i.id: i for i in items}
@@ -97,7 +100,8 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
     # The number last (sales.services.numbering): only the invoice, its lines, its payment and its
     # event, which need the invoice, follow it.
     invoice = Invoice.objects.create(order=order, number=number_next("invoice"), created_by=actor, state="paid",
-                                     **totals)
+                                     **totals, **({"created_at": created_at} if created_at is not None else {}))
+    revenue_record(order, created_at=invoice.created_at, amount=invoice.grand_total)
     InvoiceItem.objects.bulk_create([
         InvoiceItem(invoice=invoice, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
                     price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,

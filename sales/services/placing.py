@@ -28,6 +28,8 @@ from config.errors import NotFound
 from sales import status as rules
 from sales.events import event_placed, events_scope
 from sales.models import Channel, FulfillmentType, Order, OrderItem, OrderStatus
+from sales.models.counters import WORK_INVOICE, WORK_SHIP
+from sales.services.counters import order_added
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 
@@ -160,12 +162,14 @@ def _order_from_cart(cart: Cart, items: list[CartItem], *, ships: bool, pickup: 
         created_by=actor,
         extra=extra,
         metadata=metadata,
+        work_left=WORK_INVOICE | (WORK_SHIP if ships else 0),  # what order_added counts (checked there)
     )
-    OrderItem.objects.bulk_create([
+    lines = OrderItem.objects.bulk_create([
         OrderItem(order=order, product=i.product, sku=i.product.sku, name=i.product.name, type=i.product.type,
                   is_shippable=i.product.is_shippable, is_stocked=i.product.is_stocked, qty_ordered=i.quantity,
                   price=i.price, subtotal=i.subtotal, tax_percent=i.tax_percent, tax_amount=i.tax,
                   discount_amount=i.discount, total=i.total)
         for i in items
     ])
+    order_added(order, lines)  # the status counters and the day's rollups, in this transaction
     return order

@@ -29,6 +29,7 @@ from sales.services.common import (
     order_refresh_state,
     sums,
 )
+from sales.services.counters import revenue_record
 from sales.services.emails import email_after_commit
 from sales.services.numbering import number_next
 
@@ -164,6 +165,7 @@ def refund_apply(order: Order, items: Sequence[OrderItem], plan: RefundPlan, *, 
     # The number last (sales.services.numbering): only the refund, its lines and its event follow it.
     refund = Refund.objects.create(order=order, number=number_next("refund"), created_by=actor,
                                    return_to_stock=plan.return_to_stock, **totals)
+    revenue_record(order, created_at=refund.created_at, amount=-refund.grand_total)
     RefundItem.objects.bulk_create([
         RefundItem(refund=refund, order_item_id=x.order_item_id, sku=x.sku, name=x.name, quantity=x.quantity,
                    price=x.price, subtotal=x.subtotal, tax_amount=x.tax_amount, discount_amount=x.discount_amount,

@@ -80,8 +80,18 @@ def reload(order: Order) -> Order:
 
 
 def set_status(order: Order, status: int) -> None:
-    """Flag an order directly (fraud is set by import / payment reports, not by these actions)."""
-    Order.objects.filter(id=order.id).update(status=status)
+    """Flag an order directly (fraud is set by import / payment reports, not by these actions),
+    moving its status count as the services do."""
+    force_status(order.id, status)
+
+
+def force_status(order_id: int, status: int) -> None:
+    from sales.services.counters import order_counted
+
+    row = Order.objects.get(id=order_id)
+    row.status = status
+    row.save(update_fields=["status"])
+    order_counted(row)
 
 
 def invoice_all(order: Order, actor=None):

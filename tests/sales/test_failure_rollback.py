@@ -371,10 +371,10 @@ CASES = [
     Case("import", setup_import,
          lambda ctx, actor: _import_one(copy.deepcopy(ctx["document"]), actor),
          lambda api, ctx: api.post("/api/admin/orders/import", ctx["document"], format="json"),
-         ("UPDATE", "sales_order"), ("sales.importing.write",)),
+         ("INSERT", "sales_salesday"), ("sales.importing.write",)),
     Case("import_orders_command", setup_import_file,
          lambda ctx, actor: run_import_command(ctx), None,
-         ("UPDATE", "catalog_productinventory"), ("sales.management.commands.import_orders",),
+         ("INSERT", "sales_salesday"), ("sales.management.commands.import_orders",),
          integrity_error_recovers=True),
     Case("archive", setup_order,
          lambda ctx, actor: order_archive(order_id=ctx["order"].id, actor=actor),
@@ -458,7 +458,11 @@ def assert_numbers_as_probed(first: Probe, numbers_before: dict[str, set[str]]) 
     """The action, run after the failure, takes the very numbers the probe took: none was lost."""
     assert numbers_taken(numbers_before, numbers()) == first.numbers
     assert sequences() == first.sequences
-    assert {k: len(v) for k, v in snapshot().items()} == first.counts
+    # How many slot rows the counters use depends on the path (a bulk batch writes one slot, the
+    # per-document fallback one per order); their sums are held to a recount by tests/sales/conftest.py.
+    slotted = {"sales.OrderCounter", "sales.SalesDay"}
+    assert ({k: len(v) for k, v in snapshot().items() if k not in slotted}
+            == {k: n for k, n in first.counts.items() if k not in slotted})
 
 
 def service_ok(done: Attempt) -> None:

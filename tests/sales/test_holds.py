@@ -329,14 +329,14 @@ def test_webhooks_get_held_and_hold_released(api):
 
 
 def test_hold_endpoint_query_count(api, django_assert_max_num_queries):
-    """A fixed number whatever the order's size: auth, lock, write, event, the order detail."""
+    """A fixed number whatever the order's size: auth, lock, write, status counter, event, the order detail."""
     warm = order_with((product(), 1))
     api.post(hold_url(warm.id), {"reason": "warm"}, format="json")
     order = order_with(*((product(), 1) for _ in range(10)))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         r = api.post(hold_url(order.id), {"reason": "x"}, format="json")
     assert r.status_code == 200 and len(r.json()["items"]) == 10
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         r = api.post(release_url(order.id), format="json")
     assert r.status_code == 200
 

@@ -59,6 +59,7 @@ from sales.services.shipping import shipment_create
 from tests.carts.factories import CouponFactory
 from tests.catalog.factories import InventorySourceFactory, ProductFactory, TaxRateFactory
 from tests.customers.factories import CustomerFactory, address
+from tests.sales.lifecycle_support import force_status
 from tests.sales.test_status_rules import expected_refund_units, expected_status
 
 pytestmark = pytest.mark.django_db
@@ -652,7 +653,7 @@ def step_cancel(world: World) -> None:
 
 
 def step_fraud(world: World) -> None:
-    Order.objects.filter(id=world.order.id).update(status=OrderStatus.FRAUD)
+    force_status(world.order.id, OrderStatus.FRAUD)
     world.flagged = True
     finish_step(world, "fraud")
 

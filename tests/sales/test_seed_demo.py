@@ -17,12 +17,14 @@ from sales.models import (
     Invoice,
     InvoiceItem,
     Order,
+    OrderCounter,
     OrderEvent,
     OrderItem,
     OrderStatus,
     Payment,
     Refund,
     RefundItem,
+    SalesDay,
     Sequence,
     Shipment,
     ShipmentItem,
@@ -93,7 +95,7 @@ def test_planning_in_a_forked_process_gives_the_same_data():
     check_every_order(stock_before, output, count=180)
     in_process = _numbers_and_totals()
     Order.objects.all().delete()
-    for model in (Sequence, Coupon, CouponUsage):
+    for model in (Sequence, Coupon, CouponUsage, OrderCounter, SalesDay):  # the counters go with the orders
         model.objects.all().delete()
     ProductInventory.objects.all().delete()
     Product.objects.all().delete()

@@ -94,6 +94,7 @@ from sales.services.common import (
     lines_data,
     order_refresh_state,
 )
+from sales.services.counters import work_left
 from sales.services.invoicing import invoice_plan
 from sales.services.numbering import STARTS, numbers_reserve
 from sales.services.refunding import RefundRequest, refund_plan
@@ -1065,7 +1066,8 @@ class OrderPlanner:
                    total_canceled=order.total_canceled, shipping_invoiced=order.shipping_invoiced,
                    shipping_refunded=order.shipping_refunded, invoice_state=order.invoice_state or "none",
                    shipment_state=order.shipment_state or "none", payment_captured=order.payment_captured,
-                   created_at=w.when(row["created_at"]), updated_at=w.when(order.updated_at))
+                   created_at=w.when(row["created_at"]), updated_at=w.when(order.updated_at),
+                   work_left=work_left(order.items))  # bulk_written then skips checking it
         self.rows.add(Order, **row)
         add = self.rows.by_model[OrderItem].append
         for i in order.items:
