@@ -109,7 +109,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         off = WebhookEndpoint.objects.filter(is_active=False).exclude(disabled_reason="")
         for endpoint in off[:5]:
-            messages.warning(request, f"{endpoint.url} is switched off: {endpoint.disabled_reason}")
+            messages.warning(request, f"Endpoint {endpoint.url} is switched off: {endpoint.disabled_reason}")
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
