@@ -58,6 +58,9 @@ ZERO = Decimal("0.00")
 _AMOUNT = DecimalField(max_digits=20, decimal_places=2)
 
 
+WAITING_TITLES = {"to_invoice": "To invoice", "to_ship": "To ship", "on_hold": "On hold"}
+
+
 class Waiting(TypedDict):
     to_invoice: int
     to_ship: int
@@ -113,7 +116,10 @@ def _order_count_by_status() -> dict:
     return order_count_by_status()
 
 
-def _orders_waiting() -> Waiting:
+def waiting_conditions() -> dict[str, Q]:
+    """The work-waiting definitions as conditions on an Order queryset (the dashboard counts them;
+    the order list's "Work waiting" filter, sales/admin/waiting.py, lists them). Archived orders are
+    left out by the caller (the count below, the list's default Archived filter)."""
     items = OrderItem.objects.filter(order_id=OuterRef("pk"))
     # qty_to_invoice = ordered − invoiced − canceled, never negative: Σ > 0 ⇔ some line has one left.
     to_invoice = Exists(items.filter(qty_ordered__gt=F("qty_invoiced") + F("qty_canceled")))
@@ -122,14 +128,15 @@ def _orders_waiting() -> Waiting:
         is_shippable=True,
         qty_ordered__gt=F("qty_shipped") + F("qty_refunded") - F("qty_returned") + F("qty_canceled")))
     workable = Q(status__in=[PENDING, PROCESSING], held_at__isnull=True)
+    return {"to_invoice": workable & to_invoice, "to_ship": workable & to_ship, "on_hold": Q(held_at__isnull=False)}
+
+
+def _orders_waiting() -> Waiting:
+    conditions = waiting_conditions()
     # Only the rows that can count: PostgreSQL reads them from the (archived_at, status) and held_at indexes.
     candidates = Order.objects.filter(Q(status__in=[PENDING, PROCESSING]) | Q(held_at__isnull=False),
                                       archived_at__isnull=True)
-    counts = candidates.aggregate(
-        to_invoice=Count("pk", filter=workable & to_invoice),
-        to_ship=Count("pk", filter=workable & to_ship),
-        on_hold=Count("pk", filter=Q(held_at__isnull=False)),
-    )
+    counts = candidates.aggregate(**{key: Count("pk", filter=condition) for key, condition in conditions.items()})
     return {"to_invoice": counts["to_invoice"], "to_ship": counts["to_ship"], "on_hold": counts["on_hold"]}
 
 

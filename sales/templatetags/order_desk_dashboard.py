@@ -2,9 +2,9 @@
 
 Shown only to users who may view orders (``sales.view_order``); for anyone else it renders
 nothing and reads nothing. The figures come from sales/dashboard.py; this only words them and
-links them to the order list: each status to the list filtered by it (the list, like the count,
-leaves archived orders out by default). The work waiting has no order-list filter of its own yet,
-so those figures are shown without a link.
+links them to the order list: each status to the list filtered by it, each kind of work waiting
+to the list's "Work waiting" filter (sales/admin/waiting.py); the list, like the counts, leaves
+archived orders out by default.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import template
 from django.urls import NoReverseMatch, reverse
 
-from sales.dashboard import DAYS, dashboard_figures
+from sales.dashboard import DAYS, WAITING_TITLES, dashboard_figures
 from sales.formatting import format_date, format_money
 from sales.models.order import STATUS_TITLES
 
@@ -41,11 +41,8 @@ def order_desk_dashboard(context) -> dict:
     statuses = [{"id": row["status_id"], "code": row["status"], "title": STATUS_TITLES[row["status_id"]],
                  "count": row["count"], "url": f"{orders_url}?status={row['status_id']}"}
                 for row in figures.status_counts["statuses"]]
-    waiting = [
-        {"key": "to_invoice", "title": "To invoice", "count": figures.waiting["to_invoice"], "url": ""},
-        {"key": "to_ship", "title": "To ship", "count": figures.waiting["to_ship"], "url": ""},
-        {"key": "on_hold", "title": "On hold", "count": figures.waiting["on_hold"], "url": ""},
-    ]
+    waiting = [{"key": key, "title": title, "count": figures.waiting[key], "url": f"{orders_url}?waiting={key}"}
+               for key, title in WAITING_TITLES.items()]
     days = [{"day": format_date(day), "amount": format_money(amount), "shown": format_money(amount, currency)}
             for day, amount in figures.revenue_by_day]
     top = [{**row, "revenue_shown": format_money(row["revenue"], currency),

@@ -55,9 +55,11 @@ def test_dashboard_shows_the_figures_with_links_and_the_app_list(client, admin_u
     assert cell(html, 'data-status="processing"') == "1" and cell(html, 'data-status="pending"') == "1"
     assert cell(html, 'data-status="canceled"') == "3" and cell(html, 'data-status="all"') == "5"
     assert f'href="/admin/sales/order/?status={OrderStatus.CANCELED.value}"' in html
-    # Work waiting.
+    # Work waiting, each linked to the order list's "Work waiting" filter, which lists what was counted.
     assert (cell(html, 'data-waiting="to_invoice"'), cell(html, 'data-waiting="to_ship"'),
             cell(html, 'data-waiting="on_hold"')) == ("0", "1", "1")
+    for key in ("to_invoice", "to_ship", "on_hold"):
+        assert f'href="/admin/sales/order/?waiting={key}"' in html
     # Money in the base currency, the admin's format; days as YYYY-MM-DD.
     figures = r.context["days"]
     today = datetime.now(UTC).date().isoformat()
@@ -109,3 +111,34 @@ def test_admin_index_queries_do_not_grow_with_orders(client, admin_user, django_
     make_orders(50)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get("/admin/").status_code == 200
+
+
+def test_work_waiting_filter_lists_the_orders_the_dashboard_counts(client, admin_user):
+    from sales.services.archiving import order_archive
+    from sales.services.invoicing import invoice_create
+
+    p = product("10.00", stock=50)
+    pending = order_with((p, 1))
+    invoiced = order_with((p, 1))
+    invoice_create(order_id=invoiced.id, items=None, actor=None)
+    held = order_with((p, 1))
+    order_hold(order_id=held.id, reason="Wait", actor=None)
+    archived = order_with((p, 1))
+    order_archive(order_id=archived.id, actor=None)
+    client.force_login(admin_user)
+    html = client.get("/admin/").content.decode()
+
+    def listed(query: str) -> set[int]:
+        r = client.get(f"/admin/sales/order/?{query}")
+        assert r.status_code == 200
+        return {o.id for o in r.context["cl"].result_list}
+
+    assert listed("waiting=to_invoice") == {pending.id}
+    assert listed("waiting=to_ship") == {pending.id, invoiced.id}
+    assert listed("waiting=on_hold") == {held.id}
+    for key in ("to_invoice", "to_ship", "on_hold"):
+        assert cell(html, f'data-waiting="{key}"') == str(len(listed(f"waiting={key}")))
+    assert listed("waiting=to_ship&archived=all") == {pending.id, invoiced.id, archived.id}  # archived: not counted
+    assert listed("waiting=nonsense") == {pending.id, invoiced.id, held.id}  # an unknown value filters nothing
+    page = client.get("/admin/sales/order/?waiting=to_ship").content.decode()
+    assert "work waiting" in page.lower() and "Pending (1)" in page and "Processing (1)" in page

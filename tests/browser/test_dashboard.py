@@ -126,3 +126,9 @@ def test_dashboard_chart_and_figures_equal_the_api_at_1366(laptop_page, screensh
     page.locator("#dash-statuses tr[data-status='canceled'] a").click()
     page.wait_for_url(f"**/admin/sales/order/?status={OrderStatus.CANCELED.value}")
     expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.go_back()
+    to_ship = int(page.locator("#dash-waiting tr[data-waiting='to_ship'] td").inner_text())
+    assert to_ship == 4  # the USD, EUR and earlier orders (invoiced, not shipped) and the pending one
+    page.locator("#dash-waiting tr[data-waiting='to_ship'] a").click()
+    page.wait_for_url("**/admin/sales/order/?waiting=to_ship")
+    expect(page.locator("#result_list tbody tr")).to_have_count(to_ship)
