@@ -8,13 +8,14 @@ every admin page and sorts as text.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.formats import date_format
 
 DATETIME_FORMAT = "Y-m-d H:i"
+DATE_FORMAT = "Y-m-d"  # a day on its own (the dashboard's days): the date part of DATETIME_FORMAT
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -23,6 +24,15 @@ def format_datetime(value: datetime | None) -> str:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return date_format(value, DATETIME_FORMAT)
+
+
+def format_date(value: date | None) -> str:
+    """A day as the admin writes it: the date part of format_datetime ("2026-12-07")."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value)[:10]
+    return date_format(value, DATE_FORMAT)
 
 
 def format_money(amount: Decimal | str | int | None, currency: str = "") -> str:

@@ -42,6 +42,7 @@ from sales.admin.actions import OrderActions, action_buttons, order_flags
 from sales.admin.editing import OrderEditViews
 from sales.admin.history import event_sentence
 from sales.admin.pagination import LargeTablePaginator
+from sales.admin.waiting import WaitingFilter
 from sales.admin.wizard import CART_PERM, PLACE_PERM, OrderWizard, step_url
 from sales.exports import order_csv_response
 from sales.formatting import format_datetime
@@ -292,7 +293,8 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "created_display", "customer_display", "status_badge", "grand_total_display",
                     "payment_display", "invoiced_display", "shipped_display")
     list_display_links = ("number",)
-    list_filter = (StatusFilter, "created_at", CreatedRangeFilter, PaymentMethodFilter, ChannelFilter, ArchivedFilter)
+    list_filter = (StatusFilter, "created_at", CreatedRangeFilter, PaymentMethodFilter, ChannelFilter, ArchivedFilter,
+                   WaitingFilter)
     search_fields = ("number", "customer_email", "customer_name")
     search_help_text = "Order number, customer e-mail or name"
     ordering = ("-created_at", "-id")

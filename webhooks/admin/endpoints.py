@@ -1,5 +1,11 @@
 """Webhook endpoints and deliveries in the admin (SPEC §13, §14). Writes go through the same
-services as the API: registering shows the secret once, a switched-off endpoint says why."""
+services as the API: registering shows the secret once, a switched-off endpoint says why.
+
+The endpoint list flags switched-off endpoints (a red "Switched off" with the reason) and links
+each endpoint to its own deliveries: all, failed, pending (the deliveries list filtered by
+endpoint and by status). The deliveries list names the endpoint it is filtered by, flags deliveries
+to a switched-off endpoint, and sends the selected deliveries again ("Redeliver") through
+``delivery_redeliver``, one by one, saying per status how many went and which were refused."""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from config.errors import DomainError
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -43,26 +51,65 @@ class WebhookEndpointForm(forms.ModelForm):
         return cleaned
 
 
+ADMIN_CSS = {"all": ["webhooks/admin/webhooks.css"]}
+
+
+def deliveries_url(endpoint_id: int, status: str | None = None) -> str:
+    """The deliveries list filtered to one endpoint (and one status when given)."""
+    url = f"{reverse('admin:webhooks_webhookdelivery_changelist')}?endpoint__id__exact={endpoint_id}"
+    return f"{url}&status__exact={status}" if status else url
+
+
+def switched_off_flag(endpoint: WebhookEndpoint) -> str:
+    """A red "Switched off" (with the reason when the sender gave one), or "" for an active endpoint."""
+    if endpoint.is_active:
+        return ""
+    return format_html('<span class="od-webhook-off" title="{}">Switched off</span>',
+                       endpoint.disabled_reason or "switched off by hand")
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["url", "subscribed", "is_active", "disabled_reason", "consecutive_failures", "created_at"]
+    list_display = ["url", "state", "subscribed", "deliveries", "consecutive_failures", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "description"]
-    readonly_fields = ["disabled_reason", "disabled_at", "consecutive_failures", "created_at", "updated_at"]
+    readonly_fields = ["state", "deliveries", "disabled_reason", "disabled_at", "consecutive_failures", "created_at",
+                       "updated_at"]
     fieldsets = [(None, {"fields": ["url", "events", "new_secret", "description", "is_active"]}),
-                 ("State", {"fields": ["disabled_reason", "disabled_at", "consecutive_failures", "created_at",
-                                       "updated_at"]})]
+                 ("State", {"fields": ["state", "deliveries", "disabled_reason", "disabled_at", "consecutive_failures",
+                                       "created_at", "updated_at"]})]
     actions = ["send_ping"]
+
+    class Media:
+        css = ADMIN_CSS
 
     @admin.display(description="events")
     def subscribed(self, obj: WebhookEndpoint) -> str:
         return ", ".join(obj.events)
 
+    @admin.display(description="state", ordering="is_active")
+    def state(self, obj: WebhookEndpoint) -> str:
+        if obj.pk is None:
+            return "—"
+        if obj.is_active:
+            return mark_safe('<span class="od-webhook-on">Active</span>')  # noqa: S308 - a constant
+        return format_html('{}<div class="od-webhook-reason">{}</div>', switched_off_flag(obj),
+                           obj.disabled_reason or "Switched off by hand (Is active unticked).")
+
+    @admin.display(description="deliveries")
+    def deliveries(self, obj: WebhookEndpoint) -> str:
+        if obj.pk is None:
+            return "—"
+        links = [("All", deliveries_url(obj.pk)), ("Failed", deliveries_url(obj.pk, DeliveryStatus.FAILED)),
+                 ("Pending", deliveries_url(obj.pk, DeliveryStatus.PENDING))]
+        return format_html('<span class="od-webhook-deliveries">{}</span>',
+                           format_html_join(" · ", '<a href="{}">{}</a>', ((url, title) for title, url in links)))
+
     def changelist_view(self, request, extra_context=None):
         off = WebhookEndpoint.objects.filter(is_active=False).exclude(disabled_reason="")
         for endpoint in off[:5]:
-            messages.warning(request, f"{endpoint.url} is switched off: {endpoint.disabled_reason}")
+            messages.warning(request, f"Endpoint {endpoint.url} is switched off: {endpoint.disabled_reason}")
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -90,8 +137,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "type", "endpoint", "status", "attempts", "last_response_status", "last_attempt_at",
-                    "next_attempt_at"]
+    list_display = ["created_at", "type", "endpoint_shown", "status", "attempts", "last_response_status",
+                    "last_attempt_at", "next_attempt_at"]
     list_filter = ["status", "type", "endpoint"]
     list_select_related = ["endpoint"]
     search_fields = ["id", "event__id"]
@@ -101,6 +148,27 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                        "event_id", "body"]
     fields = list(readonly_fields)
     actions = ["redeliver"]
+
+    class Media:
+        css = ADMIN_CSS
+
+    @admin.display(description="endpoint", ordering="endpoint")
+    def endpoint_shown(self, obj: WebhookDelivery) -> str:
+        flag = switched_off_flag(obj.endpoint)
+        return format_html("{} {}", obj.endpoint.url, flag) if flag else obj.endpoint.url
+
+    def changelist_view(self, request, extra_context=None):
+        """Filtered to one endpoint: the title names it, and says when it is switched off."""
+        extra_context = dict(extra_context or {})
+        endpoint_id = request.GET.get("endpoint__id__exact", "")
+        endpoint = WebhookEndpoint.objects.filter(id=int(endpoint_id)).first() if endpoint_id.isdigit() else None
+        if endpoint is not None:
+            extra_context["title"] = f"Deliveries to {endpoint.url}"
+            if not endpoint.is_active:
+                messages.warning(request, f"This endpoint is switched off "
+                                          f"({endpoint.disabled_reason or 'by hand'}): nothing new is sent to it; "
+                                          "Redeliver still sends.")
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="body (as sent)")
     def body(self, obj: WebhookDelivery) -> str:
@@ -115,11 +183,15 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_redeliver_permission(self, request):
         return request.user.has_perm("webhooks.change_webhookendpoint")
 
-    @admin.action(description="Send the selected deliveries again now", permissions=["redeliver"])
+    @admin.action(description="Redeliver: send the selected deliveries again now", permissions=["redeliver"])
     def redeliver(self, request, queryset):
         counts: dict[str, int] = {}
-        for delivery in queryset:
-            done = delivery_redeliver(endpoint_id=delivery.endpoint_id, delivery_id=delivery.id)
+        for delivery in queryset.order_by("created_at", "id"):
+            try:
+                done = delivery_redeliver(endpoint_id=delivery.endpoint_id, delivery_id=delivery.id)
+            except DomainError as exc:  # e.g. purged meanwhile: say so, go on with the others
+                messages.error(request, f"Delivery {delivery.id} was not sent again: {exc.message}")
+                continue
             counts[done.status] = counts.get(done.status, 0) + 1
         summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "nothing"
         messages.info(request, f"Sent again: {summary} (status after the attempt without a broker, "
