@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from config.errors import InvalidInput
 from config.money import ZERO, share
@@ -119,7 +119,24 @@ def is_gateway(order: Order) -> bool:
     return rules.is_gateway_payment(order.payment_method_code)
 
 
-def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud: bool = False) -> None:
+class RefreshedOrder(Protocol):
+    """What ``order_refresh_state`` reads and writes of an order: an Order, or seed_demo's planned
+    stand-in (never on hold, so never released)."""
+
+    status: int
+    invoice_state: str
+    shipment_state: str
+
+    @property
+    def payment_method_code(self) -> str: ...
+    @property
+    def payment_captured(self) -> bool: ...
+    @property
+    def held_at(self) -> object: ...  # a datetime while the order is on hold (SPEC §12), else None
+
+
+def order_refresh_state(order: RefreshedOrder, items: Sequence[rules.ItemQuantities], *,
+                        clear_fraud: bool = False) -> None:
     """Recompute status and the list's invoiced/shipped columns from the quantities (SPEC §5).
 
     Every action recomputes the status here, so this is also where a held order that becomes
@@ -127,14 +144,15 @@ def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud
     current = order.status
     if clear_fraud and current == rules.FRAUD:
         current = rules.PENDING
-    order.status = rules.status_compute(items, current=current, gateway_payment=is_gateway(order),
+    order.status = rules.status_compute(items, current=current,
+                                        gateway_payment=rules.is_gateway_payment(order.payment_method_code),
                                         payment_captured=order.payment_captured)
     billable = sum(i.qty_ordered - i.qty_canceled for i in items)
     order.invoice_state = rules.doc_state(sum(i.qty_invoiced for i in items), billable)
     shippable = [i for i in items if i.is_shippable]
     order.shipment_state = rules.doc_state(sum(i.qty_shipped for i in shippable),
                                            sum(i.qty_shipped + rules.qty_to_ship(i) for i in shippable))
-    if order.held_at is not None and order.status in rules.HOLD_ENDING:
+    if order.held_at is not None and order.status in rules.HOLD_ENDING and isinstance(order, Order):
         reason = order.hold_reason
         order_hold_clear(order)
         event_hold_released(order, None, reason=reason, automatic=True)
