@@ -74,11 +74,9 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
     return InvoicePlan(lines=plan_lines, shipping=shipping)
 
 
-def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *, actor: User | None,
-                  payment_method: str | None = None, payment_reference: str | None = None,
-                  notify: bool = True, record_payment: bool = True) -> Invoice:
-    """Write the invoice the plan describes. Caller holds the order lock. ``record_payment=False``
-    when the caller records the payments itself (an imported order's payments are its records)."""
+def invoice_count(order: Order, items: Sequence[OrderItem], plan: InvoicePlan) -> None:
+    """What the planned invoice adds to the order and its lines, in memory (the caller saves them):
+    ``invoice_apply``'s arithmetic, which seed_demo's planned orders take too."""
     by_id = {i.id: i for i in items}
     for line in plan.lines:
         item = by_id[line.order_item_id]
@@ -86,12 +84,21 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
         item.subtotal_invoiced += line.subtotal
         item.tax_invoiced += line.tax_amount
         item.discount_invoiced += line.discount_amount
+    order.total_invoiced += plan.totals["grand_total"]
+    order.shipping_invoiced += plan.shipping
+    order.payment_captured = True
+
+
+def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *, actor: User | None,
+                  payment_method: str | None = None, payment_reference: str | None = None,
+                  notify: bool = True, record_payment: bool = True) -> Invoice:
+    """Write the invoice the plan describes. Caller holds the order lock. ``record_payment=False``
+    when the caller records the payments itself (an imported order's payments are its records)."""
+    invoice_count(order, items, plan)
+    by_id = {i.id: i for i in items}
     OrderItem.objects.bulk_update([by_id[x.order_item_id] for x in plan.lines],
                                   ["qty_invoiced", "subtotal_invoiced", "tax_invoiced", "discount_invoiced"])
     totals = plan.totals
-    order.total_invoiced += totals["grand_total"]
-    order.shipping_invoiced += plan.shipping
-    order.payment_captured = True
     order_refresh_state(order, items)
     order.save()
     # The number last (sales.services.numbering): only the invoice, its lines, its payment and its

@@ -14,7 +14,7 @@ calls the same pure functions the services call, on in-memory stand-ins for the 
 
 - prices, discounts, tax and totals: ``carts.pricing.compute_totals`` (with the currency
   conversion, coupon terms and tax rates the cart uses);
-- invoices: ``sales.services.invoicing.invoice_plan`` (so ``amounts_for_billing``: pro rata,
+- invoices: ``sales.services.invoicing.invoice_plan`` and ``invoice_count`` (so ``amounts_for_billing``: pro rata,
   the last invoice of a line takes what is left, shipping on the first invoice);
 - refunds: ``sales.services.refunding.refund_plan`` (``amounts_for_refund`` and every limit);
 - cancels: ``sales.services.canceling.cancel_check`` and ``cancel_counts``;
@@ -95,7 +95,7 @@ from sales.services.common import (
     lines_data,
     order_refresh_state,
 )
-from sales.services.invoicing import invoice_plan
+from sales.services.invoicing import invoice_count, invoice_plan
 from sales.services.numbering import STARTS, numbers_reserve
 from sales.services.refunding import RefundRequest, refund_plan
 
@@ -959,13 +959,7 @@ class OrderPlanner:
     def _invoice(self, order, wanted: dict[int, int] | None, t: datetime, *, capture: bool = False) -> None:
         lines = None if wanted is None else [LineQty(k, v) for k, v in wanted.items()]
         plan = invoice_plan(order, order.items, lines, skip_gateway_check=capture)
-        by_id = {i.id: i for i in order.items}
-        for line in plan.lines:
-            item = by_id[line.order_item_id]
-            item.qty_invoiced += line.quantity
-            item.subtotal_invoiced += line.subtotal
-            item.tax_invoiced += line.tax_amount
-            item.discount_invoiced += line.discount_amount
+        invoice_count(order, order.items, plan)
         totals = plan.totals
         invoice_id = self._next_id(Invoice)
         row = self.rows.add(Invoice, id=invoice_id, order_id=order.id, created_by_id=None if capture else self.actor_id,
@@ -978,9 +972,6 @@ class OrderPlanner:
                       amount=totals["grand_total"], state="captured", reference=reference,
                       created_at=self.writer.when(t))
         order.invoices.count += 1
-        order.total_invoiced += totals["grand_total"]
-        order.shipping_invoiced += plan.shipping
-        order.payment_captured = True
         data = self._event(order, EV["INVOICED"], t, invoiced_data(
             invoice_id=invoice_id, number=NUMBER, grand_total=totals["grand_total"], items=lines_data(plan.lines)))
         if capture:
