@@ -3,7 +3,7 @@ status refresh and history events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
-from sales.errors import OrderItemNotFound
+from sales.errors import OrderItemNotFound, QuantityExceedsRemaining
 from sales.events import event_hold_released, line_ref
 from sales.models import Order, OrderItem
 
@@ -113,6 +113,18 @@ def sums(lines: Iterable[LineAmounts]) -> tuple[Decimal, Decimal, Decimal]:
     lines = list(lines)
     return (sum((x.subtotal for x in lines), ZERO), sum((x.tax_amount for x in lines), ZERO),
             sum((x.discount_amount for x in lines), ZERO))
+
+
+def quantities_within(wanted: dict[int, int], by_id: dict[int, OrderItem], left: Callable[[OrderItem], int], *,
+                      doing: str, left_text: str = "left") -> None:
+    """409 quantity_exceeds_remaining for the first requested line asking more than ``left`` of its
+    item, named by its position in the request (``items.<n>.quantity``)."""
+    for n, (item_id, qty) in enumerate(wanted.items()):
+        item = by_id[item_id]
+        if qty > left(item):
+            raise QuantityExceedsRemaining(
+                f"{item.name} ({item.sku or 'custom'}): {qty} {doing} but only {left(item)} {left_text}.",
+                field=f"items.{n}.quantity")
 
 
 def is_gateway(order: Order) -> bool:

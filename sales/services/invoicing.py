@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts.models import User
 from config.money import ZERO
 from sales import status as rules
-from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable, QuantityExceedsRemaining
+from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable
 from sales.events import event_invoiced, events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, Payment
@@ -25,6 +25,7 @@ from sales.services.common import (
     lines_data,
     lines_resolve,
     order_refresh_state,
+    quantities_within,
     sums,
 )
 from sales.services.emails import email_after_commit
@@ -61,12 +62,7 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
     if wanted is None:
         wanted = {i.id: i.qty_to_invoice for i in items if i.qty_to_invoice > 0}
     by_id = {i.id: i for i in items}
-    for n, (item_id, qty) in enumerate(wanted.items()):
-        item = by_id[item_id]
-        if qty > item.qty_to_invoice:
-            raise QuantityExceedsRemaining(
-                f"{item.name} ({item.sku or 'custom'}): {qty} to invoice but only {item.qty_to_invoice} left.",
-                field=f"items.{n}.quantity")
+    quantities_within(wanted, by_id, lambda i: i.qty_to_invoice, doing="to invoice")
     plan_lines = [line_amounts(by_id[iid], q, amounts_for_billing(by_id[iid], q)) for iid, q in wanted.items() if q > 0]
     if not plan_lines:
         raise OrderNotInvoiceable("Nothing to invoice: every quantity given is 0.")
