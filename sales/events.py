@@ -45,7 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -162,7 +162,16 @@ def line_ref(order_item_id: int, sku: str | None, quantity: int) -> dict[str, An
     return {"order_item_id": order_item_id, "sku": sku, "quantity": quantity}
 
 
-def placed_data(order: Order, *, cart_id: int | None, items: int) -> dict[str, Any]:
+class PlacedOrder(Protocol):
+    """What ``placed_data`` reads: an Order, or seed_demo's planned stand-in."""
+
+    @property
+    def number(self) -> str: ...
+    @property
+    def grand_total(self) -> Decimal: ...
+
+
+def placed_data(order: PlacedOrder, *, cart_id: int | None, items: int) -> dict[str, Any]:
     return {"cart_id": cart_id, "number": order.number, "grand_total": str(order.grand_total), "items": items}
 
 

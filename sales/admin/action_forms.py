@@ -22,6 +22,13 @@ ZERO = Decimal("0.00")
 class LineQuantitiesForm(forms.Form):
     """One whole-number field per order line, named ``qty_<order item id>``; 0 leaves a line out."""
 
+    # The lines table (templates/admin/sales/order/action/_lines_table.html): the item's quantities shown
+    # (header, attribute), the one left to act on, and the input's header.
+    counts: tuple[tuple[str, str], ...] = ()
+    left: tuple[str, str] = ("Left", "qty_ordered")
+    input_label = "Quantity"
+    need_a_line = False  # invoice and ship need a quantity above 0 somewhere; a refund may give back amounts only
+
     def __init__(self, *args, lines=(), initial_qty=None, max_qty=None, **kwargs):
         """``lines``: the order items shown; ``initial_qty(item)`` / ``max_qty(item)`` prefill and bound the inputs
         (the bound is a browser hint only: the service is the one that refuses)."""
@@ -40,7 +47,15 @@ class LineQuantitiesForm(forms.Form):
         return f"qty_{item.id}"
 
     def rows(self):
-        return [{"item": item, "field": self[self.qty_name(item)]} for item in self.lines]
+        return [{"item": item, "field": self[self.qty_name(item)],
+                 "counts": [getattr(item, name) for _, name in self.counts], "left": getattr(item, self.left[1])}
+                for item in self.lines]
+
+    def clean(self):
+        data = super().clean()
+        if self.need_a_line and not self.errors and not self.line_quantities():
+            raise forms.ValidationError("Enter a quantity above 0 on at least one line.")
+        return data
 
     def line_quantities(self) -> list[LineQty]:
         """The lines with a quantity above 0, in the order shown."""
@@ -53,14 +68,16 @@ class LineQuantitiesForm(forms.Form):
 
 
 class InvoiceForm(LineQuantitiesForm):
-    def clean(self):
-        data = super().clean()
-        if not self.errors and not self.line_quantities():
-            raise forms.ValidationError("Enter a quantity above 0 on at least one line.")
-        return data
+    counts = (("Ordered", "qty_ordered"), ("Invoiced", "qty_invoiced"), ("Canceled", "qty_canceled"))
+    left = ("Left to invoice", "qty_to_invoice")
+    input_label = "Invoice now"
+    need_a_line = True
 
 
 class ShipmentForm(LineQuantitiesForm):
+    left = ("Left to ship", "qty_to_ship")
+    input_label = "Ship now"
+    need_a_line = True
     inventory_source = forms.TypedChoiceField(label="Ship from", coerce=int, empty_value=None)
     carrier_title = forms.CharField(label="Carrier", max_length=255, required=False)
     track_number = forms.CharField(label="Tracking number", max_length=255, required=False)
@@ -75,12 +92,6 @@ class ShipmentForm(LineQuantitiesForm):
         self.order_fields([*(self.qty_name(i) for i in self.lines), "inventory_source", "carrier_title",
                            "track_number"])
 
-    def clean(self):
-        data = super().clean()
-        if not self.errors and not self.line_quantities():
-            raise forms.ValidationError("Enter a quantity above 0 on at least one line.")
-        return data
-
 
 def _money_field(label: str) -> forms.DecimalField:
     field = forms.DecimalField(label=label, max_digits=14, decimal_places=2, min_value=ZERO, required=False,
@@ -91,6 +102,10 @@ def _money_field(label: str) -> forms.DecimalField:
 
 class RefundForm(LineQuantitiesForm):
     """Quantities start at 0 (a refund names what goes back); amounts default to 0.00."""
+
+    counts = (("Invoiced", "qty_invoiced"), ("Refunded", "qty_refunded"), ("Shipped", "qty_shipped"))
+    left = ("Left to refund", "qty_to_refund")
+    input_label = "Refund now"
 
     shipping_amount = _money_field("Refund shipping")
     adjustment_refund = _money_field("Adjustment refund")

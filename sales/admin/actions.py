@@ -24,6 +24,7 @@ Permission is checked before the order is looked up (403 before 404, as in the A
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -217,6 +218,30 @@ class OrderActions:
     def invalid(request, form) -> None:
         messages.error(request, f"Please correct the errors below. {form_errors_text(form)}".strip())
 
+    def submitted(self, request, order: Order, form, act: Callable[[], str]) -> HttpResponseRedirect | None:
+        """A posted action form: when it is valid, ``act`` calls the service and words what it did, and
+        the order page says so. None when the form is invalid or the service refuses: the form is shown
+        again under the message."""
+        if not form.is_valid():
+            self.invalid(request, form)
+            return None
+        try:
+            message = act()
+        except DomainError as exc:
+            self.refused(request, exc)
+            return None
+        return self.back(request, order, message, messages.SUCCESS)
+
+    def performed(self, request, order: Order, act: Callable[[], str]) -> HttpResponseRedirect:
+        """A confirmed action without a form: back to the order page with what ``act`` did, or with
+        the service's refusal."""
+        try:
+            message = act()
+        except DomainError as exc:
+            self.refused(request, exc)
+            return self.back(request, order)
+        return self.back(request, order, message, messages.SUCCESS)
+
     # ------------------------------------------------------------------ invoice
 
     def invoice_view(self, request, order_id: int):
@@ -231,16 +256,13 @@ class OrderActions:
         form_kwargs = {"lines": lines, "initial_qty": lambda i: i.qty_to_invoice, "max_qty": lambda i: i.qty_to_invoice}
         if request.method == "POST":
             form = InvoiceForm(request.POST, **form_kwargs)
-            if form.is_valid():
-                try:
-                    invoice = invoice_create(order_id=order.id, items=form.line_quantities(), actor=request.user)
-                except DomainError as exc:
-                    self.refused(request, exc)
-                else:
-                    return self.back(request, order, f"Invoice #{invoice.number} created: {invoice.grand_total} "
-                                                     f"{order.currency}.", messages.SUCCESS)
-            else:
-                self.invalid(request, form)
+
+            def invoice() -> str:
+                created = invoice_create(order_id=order.id, items=form.line_quantities(), actor=request.user)
+                return f"Invoice #{created.number} created: {created.grand_total} {order.currency}."
+
+            if done := self.submitted(request, order, form, invoice):
+                return done
         else:
             form = InvoiceForm(**form_kwargs)
         return self.render(request, "invoice", order, "Invoice", {"form": form, "rows": form.rows()})
@@ -265,20 +287,17 @@ class OrderActions:
                        "max_qty": lambda i: i.qty_to_ship}
         if request.method == "POST":
             form = ShipmentForm(request.POST, **form_kwargs)
-            if form.is_valid():
+
+            def ship() -> str:
                 data = form.cleaned_data
-                try:
-                    shipment = shipment_create(order_id=order.id, inventory_source_id=data["inventory_source"],
-                                               items=form.line_quantities(), carrier_title=data["carrier_title"],
-                                               track_number=data["track_number"], actor=request.user)
-                except DomainError as exc:
-                    self.refused(request, exc)
-                else:
-                    return self.back(request, order, f"Shipment #{shipment.number} created: {shipment.total_qty} "
-                                                     f"unit(s) from {shipment.inventory_source.name}.",
-                                     messages.SUCCESS)
-            else:
-                self.invalid(request, form)
+                shipment = shipment_create(order_id=order.id, inventory_source_id=data["inventory_source"],
+                                           items=form.line_quantities(), carrier_title=data["carrier_title"],
+                                           track_number=data["track_number"], actor=request.user)
+                return (f"Shipment #{shipment.number} created: {shipment.total_qty} unit(s) from "
+                        f"{shipment.inventory_source.name}.")
+
+            if done := self.submitted(request, order, form, ship):
+                return done
         else:
             form = ShipmentForm(initial={"inventory_source": self.suggested_source(lines, sources, stock)},
                                 **form_kwargs)
@@ -330,19 +349,16 @@ class OrderActions:
         preview = None
         if request.method == "POST":
             form = self.refund_form(items, request.POST)
-            if not form.is_valid():
-                self.invalid(request, form)
-            elif request.POST.get("action") == "preview":
+
+            def refund() -> str:
+                created = refund_create(order_id=order.id, request=form.refund_request(), actor=request.user)
+                return f"Refund #{created.number} created: {created.grand_total} {order.currency}."
+
+            if form.is_valid() and request.POST.get("action") == "preview":
                 # Without JavaScript: the same preview, rendered server-side.
                 preview = self.preview_payload(order, form)
-            else:
-                try:
-                    refund = refund_create(order_id=order.id, request=form.refund_request(), actor=request.user)
-                except DomainError as exc:
-                    self.refused(request, exc)
-                else:
-                    return self.back(request, order, f"Refund #{refund.number} created: {refund.grand_total} "
-                                                     f"{order.currency}.", messages.SUCCESS)
+            elif done := self.submitted(request, order, form, refund):
+                return done
         else:
             form = self.refund_form(items)
         return self.render(request, "refund", order, "Refund", {
@@ -387,14 +403,12 @@ class OrderActions:
         self.check_perm(request, CANCEL_PERM)
         order, items = self.load(order_id)
         if request.method == "POST":
-            try:
+            def cancel() -> str:
                 order_cancel(order_id=order.id, actor=request.user)
-            except DomainError as exc:
-                self.refused(request, exc)
-                return self.back(request, order)
-            order.refresh_from_db(fields=["status", "total_canceled"])
-            return self.back(request, order, f"Order #{order.number} canceled what was left: it is now "
-                                             f"{order.status_label.lower()}.", messages.SUCCESS)
+                order.refresh_from_db(fields=["status", "total_canceled"])
+                return f"Order #{order.number} canceled what was left: it is now {order.status_label.lower()}."
+
+            return self.performed(request, order, cancel)
         redirect = self.gate(request, order, order_flags(order, items).cancel, lambda: cancel_check(order, items),
                              f"Order #{order.number} cannot be canceled now.")
         if redirect:
@@ -418,17 +432,15 @@ class OrderActions:
         order, _items = self.load(order_id)
         if request.method == "POST":
             form = CommentForm(request.POST)
-            if form.is_valid():
-                try:
-                    comment_add(order_id=order.id, comment=form.cleaned_data["comment"],
-                                customer_notified=form.cleaned_data["customer_notified"], actor=request.user)
-                except DomainError as exc:
-                    self.refused(request, exc)
-                else:
-                    notified = " and the customer notified" if form.cleaned_data["customer_notified"] else ""
-                    return self.back(request, order, f"Comment added{notified}.", messages.SUCCESS)
-            else:
-                self.invalid(request, form)
+
+            def comment() -> str:
+                data = form.cleaned_data
+                comment_add(order_id=order.id, comment=data["comment"], customer_notified=data["customer_notified"],
+                            actor=request.user)
+                return f"Comment added{' and the customer notified' if data['customer_notified'] else ''}."
+
+            if done := self.submitted(request, order, form, comment):
+                return done
         else:
             form = CommentForm()
         recent = list(OrderComment.objects.filter(order_id=order.id).select_related("author")
@@ -467,14 +479,12 @@ class OrderActions:
         self.check_perm(request, FRAUD_PERM)
         order, _items = self.load(order_id)
         if request.method == "POST":
-            try:
+            def clear() -> str:
                 order_clear_fraud(order_id=order.id, actor=request.user)
-            except DomainError as exc:
-                self.refused(request, exc)
-                return self.back(request, order)
-            order.refresh_from_db(fields=["status"])
-            return self.back(request, order, f"Fraud flag cleared: order #{order.number} is now "
-                                             f"{order.status_label.lower()}.", messages.SUCCESS)
+                order.refresh_from_db(fields=["status"])
+                return f"Fraud flag cleared: order #{order.number} is now {order.status_label.lower()}."
+
+            return self.performed(request, order, clear)
         try:
             outcome = dry_run_execute(product_ids=[], action=lambda: order_clear_fraud(order_id=order.id,
                                                                                        actor=request.user),
@@ -499,17 +509,14 @@ class OrderActions:
             return redirect
         if request.method == "POST":
             form = HoldForm(request.POST)
-            if form.is_valid():
-                try:
-                    order_hold(order_id=order.id, reason=form.cleaned_data["reason"], actor=request.user)
-                except DomainError as exc:
-                    self.refused(request, exc)
-                else:
-                    return self.back(request, order, f"Order #{order.number} is on hold: it cannot be invoiced, "
-                                                     f"shipped or edited until the hold is released.",
-                                     messages.SUCCESS)
-            else:
-                self.invalid(request, form)
+
+            def hold() -> str:
+                order_hold(order_id=order.id, reason=form.cleaned_data["reason"], actor=request.user)
+                return (f"Order #{order.number} is on hold: it cannot be invoiced, shipped or edited until the "
+                        f"hold is released.")
+
+            if done := self.submitted(request, order, form, hold):
+                return done
         else:
             form = HoldForm()
         return self.render(request, "hold", order, "Hold", {"form": form})
@@ -518,13 +525,11 @@ class OrderActions:
         self.check_perm(request, HOLD_PERM)
         order, items = self.load(order_id)
         if request.method == "POST":
-            try:
+            def release() -> str:
                 order_release_hold(order_id=order.id, actor=request.user)
-            except DomainError as exc:
-                self.refused(request, exc)
-                return self.back(request, order)
-            return self.back(request, order, f"Hold released: order #{order.number} can be invoiced, shipped and "
-                                             f"edited again.", messages.SUCCESS)
+                return f"Hold released: order #{order.number} can be invoiced, shipped and edited again."
+
+            return self.performed(request, order, release)
         redirect = self.gate(request, order, order_flags(order, items).release_hold, lambda: release_plan(order),
                              f"Order #{order.number} is not on hold.")
         if redirect:

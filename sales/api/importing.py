@@ -311,7 +311,8 @@ class OrderImportSerializer(serializers.Serializer):
                                          help_text="Reserve and take stock (default true)")
     ordered_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Becomes created_at")
     deliver_on = serializers.DateTimeField(required=False, allow_null=True)
-    items = ImportItemSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
+    # Stub gap: many=True hands max_length to the ListSerializer (DRF 3.14+); the stubs' __init__ lacks it.
+    items = ImportItemSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)  # type: ignore[call-arg]
     payments = ImportPaymentSerializer(many=True, required=False, allow_null=True)
     fulfillments = ImportFulfillmentSerializer(many=True, required=False, allow_null=True)
     comments = ImportCommentSerializer(many=True, required=False, allow_null=True)
@@ -411,7 +412,7 @@ def _leaf_check(field: serializers.Field):
         except Exception:  # a Django ValidationError or anything odd: DRF reports it properly
             raise _Undecided from None
 
-    if kind is serializers.CharField:
+    if type(field) is serializers.CharField:  # exactly: subclasses add their own conversions
         max_length, min_length, allow_blank, trim = field.max_length, field.min_length, field.allow_blank, \
             field.trim_whitespace
 
@@ -434,7 +435,7 @@ def _leaf_check(field: serializers.Field):
             return text
 
         return run_char
-    if issubclass(kind, serializers.IntegerField) and all(
+    if isinstance(field, serializers.IntegerField) and all(
             type(v).__name__ in ("MinValueValidator", "MaxValueValidator") for v in field.validators):
         low, high = field.min_value, field.max_value
 
@@ -446,14 +447,14 @@ def _leaf_check(field: serializers.Field):
             return value
 
         return run_int
-    if kind is serializers.BooleanField:
+    if type(field) is serializers.BooleanField:
         def run_bool(value):
             if value is True or value is False:
                 return value
             return run_generic(value)
 
         return run_bool
-    if kind is serializers.ChoiceField:
+    if type(field) is serializers.ChoiceField:
         mapping = field.choice_strings_to_values
 
         def run_choice(value):
@@ -480,9 +481,11 @@ def _leaf_check(field: serializers.Field):
                 raise _Undecided from None
 
         return run_custom
-    if kind is serializers.DateTimeField and not field.validators:
+    if type(field) is serializers.DateTimeField and not field.validators:
         # DRF asks for the current time zone on every value; the command's is fixed, so ask once.
-        field.timezone = field.default_timezone()
+        zone = field.default_timezone()
+        if zone is not None:  # None only without USE_TZ, where DRF never reads it
+            field.timezone = zone
 
         def run_datetime(value):
             if type(value) is not str:
@@ -504,9 +507,12 @@ def _leaf_check(field: serializers.Field):
 
 def _compile(field: serializers.Field):
     if isinstance(field, serializers.ListSerializer):
+        if field.child is None:  # DRF's ListSerializer asserts a child; the stubs allow None
+            raise TypeError("a list serializer without a child is not compiled")
         child = _compile(field.child)
         allow_null, allow_empty = field.allow_null, field.allow_empty
-        max_length, min_length = field.max_length, field.min_length
+        # Stub gap: ListSerializer takes max_length/min_length (DRF 3.14+) but the stubs declare no attributes.
+        max_length, min_length = field.max_length, field.min_length  # type: ignore[attr-defined]
 
         def run_list(value):
             if value is None:

@@ -3,15 +3,15 @@ status refresh and history events."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from config.errors import InvalidInput
 from config.money import ZERO, share
 from sales import status as rules
-from sales.errors import OrderItemNotFound
+from sales.errors import OrderItemNotFound, QuantityExceedsRemaining
 from sales.events import event_hold_released, line_ref
 from sales.models import Order, OrderItem
 from sales.services import counters
@@ -116,11 +116,40 @@ def sums(lines: Iterable[LineAmounts]) -> tuple[Decimal, Decimal, Decimal]:
             sum((x.discount_amount for x in lines), ZERO))
 
 
+def quantities_within(wanted: dict[int, int], by_id: dict[int, OrderItem], left: Callable[[OrderItem], int], *,
+                      doing: str, left_text: str = "left") -> None:
+    """409 quantity_exceeds_remaining for the first requested line asking more than ``left`` of its
+    item, named by its position in the request (``items.<n>.quantity``)."""
+    for n, (item_id, qty) in enumerate(wanted.items()):
+        item = by_id[item_id]
+        if qty > left(item):
+            raise QuantityExceedsRemaining(
+                f"{item.name} ({item.sku or 'custom'}): {qty} {doing} but only {left(item)} {left_text}.",
+                field=f"items.{n}.quantity")
+
+
 def is_gateway(order: Order) -> bool:
     return rules.is_gateway_payment(order.payment_method_code)
 
 
-def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud: bool = False) -> None:
+class RefreshedOrder(Protocol):
+    """What ``order_refresh_state`` reads and writes of an order: an Order, or seed_demo's planned
+    stand-in (never on hold, so never released)."""
+
+    status: int
+    invoice_state: str
+    shipment_state: str
+
+    @property
+    def payment_method_code(self) -> str: ...
+    @property
+    def payment_captured(self) -> bool: ...
+    @property
+    def held_at(self) -> object: ...  # a datetime while the order is on hold (SPEC §12), else None
+
+
+def order_refresh_state(order: RefreshedOrder, items: Sequence[rules.ItemQuantities], *,
+                        clear_fraud: bool = False) -> None:
     """Recompute status and the list's invoiced/shipped columns from the quantities (SPEC §5).
 
     Every action recomputes the status here, so this is also where a held order that becomes
@@ -128,14 +157,15 @@ def order_refresh_state(order: Order, items: Sequence[OrderItem], *, clear_fraud
     current = order.status
     if clear_fraud and current == rules.FRAUD:
         current = rules.PENDING
-    order.status = rules.status_compute(items, current=current, gateway_payment=is_gateway(order),
+    order.status = rules.status_compute(items, current=current,
+                                        gateway_payment=rules.is_gateway_payment(order.payment_method_code),
                                         payment_captured=order.payment_captured)
     billable = sum(i.qty_ordered - i.qty_canceled for i in items)
     order.invoice_state = rules.doc_state(sum(i.qty_invoiced for i in items), billable)
     shippable = [i for i in items if i.is_shippable]
     order.shipment_state = rules.doc_state(sum(i.qty_shipped for i in shippable),
                                            sum(i.qty_shipped + rules.qty_to_ship(i) for i in shippable))
-    if order.held_at is not None and order.status in rules.HOLD_ENDING:
+    if order.held_at is not None and order.status in rules.HOLD_ENDING and isinstance(order, Order):
         reason = order.hold_reason
         order_hold_clear(order)
         event_hold_released(order, None, reason=reason, automatic=True)

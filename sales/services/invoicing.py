@@ -13,7 +13,7 @@ from django.db import transaction
 from accounts.models import User
 from config.money import ZERO
 from sales import status as rules
-from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable, QuantityExceedsRemaining
+from sales.errors import OrderNotInvoiceable, PaymentMethodNotInvoiceable
 from sales.events import event_invoiced, events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import Invoice, InvoiceItem, Order, OrderItem, Payment
@@ -26,6 +26,7 @@ from sales.services.common import (
     lines_data,
     lines_resolve,
     order_refresh_state,
+    quantities_within,
     sums,
 )
 from sales.services.counters import revenue_record
@@ -63,17 +64,27 @@ def invoice_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty] 
     if wanted is None:
         wanted = {i.id: i.qty_to_invoice for i in items if i.qty_to_invoice > 0}
     by_id = {i.id: i for i in items}
-    for n, (item_id, qty) in enumerate(wanted.items()):
-        item = by_id[item_id]
-        if qty > item.qty_to_invoice:
-            raise QuantityExceedsRemaining(
-                f"{item.name} ({item.sku or 'custom'}): {qty} to invoice but only {item.qty_to_invoice} left.",
-                field=f"items.{n}.quantity")
+    quantities_within(wanted, by_id, lambda i: i.qty_to_invoice, doing="to invoice")
     plan_lines = [line_amounts(by_id[iid], q, amounts_for_billing(by_id[iid], q)) for iid, q in wanted.items() if q > 0]
     if not plan_lines:
         raise OrderNotInvoiceable("Nothing to invoice: every quantity given is 0.")
     shipping = order.shipping_total if order.shipping_invoiced == ZERO and not order.invoices.exists() else ZERO
     return InvoicePlan(lines=plan_lines, shipping=shipping)
+
+
+def invoice_count(order: Order, items: Sequence[OrderItem], plan: InvoicePlan) -> None:
+    """What the planned invoice adds to the order and its lines, in memory (the caller saves them):
+    ``invoice_apply``'s arithmetic, which seed_demo's planned orders take too."""
+    by_id = {i.id: i for i in items}
+    for line in plan.lines:
+        item = by_id[line.order_item_id]
+        item.qty_invoiced += line.quantity
+        item.subtotal_invoiced += line.subtotal
+        item.tax_invoiced += line.tax_amount
+        item.discount_invoiced += line.discount_amount
+    order.total_invoiced += plan.totals["grand_total"]
+    order.shipping_invoiced += plan.shipping
+    order.payment_captured = True
 
 
 def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *, actor: User | None,
@@ -82,19 +93,11 @@ def invoice_apply(order: Order, items: Sequence[OrderItem], plan: InvoicePlan, *
                   created_at: datetime | None = None) -> Invoice:
     """Write the invoice the plan describes. Caller holds the order lock. ``record_payment=False``
     when the caller records the payments itself (an imported order's payments are its records)."""
+    invoice_count(order, items, plan)
     by_id = {i.id: i for i in items}
-    for line in plan.lines:
-        item = by_id[line.order_item_id]
-        item.qty_invoiced += line.quantity
-        item.subtotal_invoiced += line.subtotal
-        item.tax_invoiced += line.tax_amount
-        item.discount_invoiced += line.discount_amount
     OrderItem.objects.bulk_update([by_id[x.order_item_id] for x in plan.lines],
                                   ["qty_invoiced", "subtotal_invoiced", "tax_invoiced", "discount_invoiced"])
     totals = plan.totals
-    order.total_invoiced += totals["grand_total"]
-    order.shipping_invoiced += plan.shipping
-    order.payment_captured = True
     order_refresh_state(order, items)
     order.save()
     # The number last (sales.services.numbering): only the invoice, its lines, its payment and its

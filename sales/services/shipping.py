@@ -15,7 +15,7 @@ from catalog.models import InventorySource
 from catalog.services.stock import lock_products, stock_take
 from config.money import ZERO
 from sales import status as rules
-from sales.errors import ItemNotShippable, OrderNotShippable, QuantityExceedsRemaining
+from sales.errors import ItemNotShippable, OrderNotShippable
 from sales.events import event_shipped, events_scope
 from sales.locks import order_items_lock, order_lock
 from sales.models import Order, OrderItem, Shipment, ShipmentItem
@@ -27,6 +27,7 @@ from sales.services.common import (
     lines_data,
     lines_resolve,
     order_refresh_state,
+    quantities_within,
 )
 from sales.services.emails import email_after_commit
 from sales.services.holding import hold_check
@@ -84,12 +85,7 @@ def shipment_plan(order: Order, items: Sequence[OrderItem], lines: list[LineQty]
     hold_check(order, "ship")
     if wanted is None:
         wanted = {i.id: i.qty_to_ship for i in items if i.qty_to_ship > 0}
-    for n, (item_id, qty) in enumerate(wanted.items()):
-        item = by_id[item_id]
-        if qty > item.qty_to_ship:
-            raise QuantityExceedsRemaining(
-                f"{item.name} ({item.sku or 'custom'}): {qty} to ship but only {item.qty_to_ship} left to ship.",
-                field=f"items.{n}.quantity")
+    quantities_within(wanted, by_id, lambda i: i.qty_to_ship, doing="to ship", left_text="left to ship")
     # Only a shipment completing a line that earlier shipments began needs what they took of it.
     completing = [iid for iid, qty in wanted.items() if qty > 0 and by_id[iid].qty_shipped
                   and by_id[iid].qty_shipped + by_id[iid].qty_canceled + qty == by_id[iid].qty_ordered]

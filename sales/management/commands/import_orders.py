@@ -52,10 +52,20 @@ def _no_constants(name: str):
 
 @dataclass
 class Line:
+    """A document that passed validation: planned and written with its batch."""
+
     number: int
-    document: dict | None
-    data: dict | None = None
-    error: tuple[str, str] | None = None  # (code, message) of a line refused before planning
+    document: dict[str, Any]
+    data: dict[str, Any]
+
+
+@dataclass
+class Refused:
+    """A line refused before planning (unreadable or invalid): reported with its batch."""
+
+    number: int
+    code: str
+    message: str
 
 
 class Command(BaseCommand):
@@ -83,7 +93,7 @@ class Command(BaseCommand):
         with open(file, "rb") as fh, tqdm(total=os.path.getsize(file), unit="B", unit_scale=True, desc="import",
                                            disable=quiet, leave=False, dynamic_ncols=True) as bar:
             self.bar = bar
-            batch: list[Line] = []
+            batch: list[Line | Refused] = []
             for number, raw in self._records(fh):
                 line = self._parse(number, raw)
                 if line is not None:
@@ -142,10 +152,10 @@ class Command(BaseCommand):
         for start_line, value in values:
             yield start_line, _Parsed(value)
 
-    def _parse(self, number: int, raw: bytes | _Parsed) -> Line | None:
+    def _parse(self, number: int, raw: bytes | _Parsed) -> Line | Refused | None:
         if isinstance(raw, _Parsed):
             if raw.error is not None:
-                return Line(number, None, error=("parse_error", raw.error))
+                return Refused(number, "parse_error", raw.error)
             document = raw.value
         else:
             if not raw.strip():
@@ -153,26 +163,27 @@ class Command(BaseCommand):
             try:
                 document = json.loads(raw, parse_constant=_no_constants)
             except (ValueError, RecursionError) as exc:
-                return Line(number, None, error=("parse_error", f"invalid JSON: {exc}"))
+                return Refused(number, "parse_error", f"invalid JSON: {exc}")
         if not isinstance(document, dict):
-            return Line(number, None, error=("validation_error",
-                                             f"a {self.unit} must hold one JSON object, not {type(document).__name__}"))
+            return Refused(number, "validation_error",
+                           f"a {self.unit} must hold one JSON object, not {type(document).__name__}")
         data = self.validator(document)
         if data is None:
             try:
                 data = self.serializer.run_validation(document)
             except ValidationError as exc:  # the same errors the API answers with
                 error = validation_error(exc.detail)
-                return Line(number, document, error=(error.code, _describe(error)))
+                return Refused(number, error.code, _describe(error))
         return Line(number, document, data)
 
     # ----------------------------------------------------------------- batches
 
-    def _batch(self, lines: list[Line]) -> None:
+    def _batch(self, lines: list[Line | Refused]) -> None:
         """Plan and write one batch; its bad lines are reported in line order."""
-        self.failures: list[tuple[int, str, str]] = [(x.number, *x.error) for x in lines if x.error]
+        self.failures: list[tuple[int, str, str]] = [(x.number, x.code, x.message) for x in lines
+                                                     if isinstance(x, Refused)]
         try:
-            self._import([x for x in lines if not x.error])
+            self._import([x for x in lines if isinstance(x, Line)])
         finally:
             self.failed += len(self.failures)
             if self.failures:

@@ -14,7 +14,7 @@ calls the same pure functions the services call, on in-memory stand-ins for the 
 
 - prices, discounts, tax and totals: ``carts.pricing.compute_totals`` (with the currency
   conversion, coupon terms and tax rates the cart uses);
-- invoices: ``sales.services.invoicing.invoice_plan`` (so ``amounts_for_billing``: pro rata,
+- invoices: ``sales.services.invoicing.invoice_plan`` and ``invoice_count`` (so ``amounts_for_billing``: pro rata,
   the last invoice of a line takes what is left, shipping on the first invoice);
 - refunds: ``sales.services.refunding.refund_plan`` (``amounts_for_refund`` and every limit);
 - cancels: ``sales.services.canceling.cancel_check`` and ``cancel_counts``;
@@ -50,11 +50,12 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Model
 from django.utils import timezone
 from tqdm import tqdm
 
@@ -95,7 +96,7 @@ from sales.services.common import (
     order_refresh_state,
 )
 from sales.services.counters import work_left
-from sales.services.invoicing import invoice_plan
+from sales.services.invoicing import invoice_count, invoice_plan
 from sales.services.numbering import STARTS, numbers_reserve
 from sales.services.refunding import RefundRequest, refund_plan
 
@@ -148,15 +149,15 @@ RECENT_SCENARIOS = [("pending", 25), ("pending_payment", 10), ("processing", 25)
                     ("partly_refunded", 5), ("partly_canceled", 3), ("canceled", 6), ("fraud", 4), ("captured", 4)]
 OLD_WEIGHTS = {"pending": 1, "pending_payment": 1, "processing": 2, "fraud": 1}
 BATCH = 5000
-MODELS = (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment, OrderEvent,
-          CouponUsage)
+MODELS: tuple[type[Model], ...] = (Order, OrderItem, Invoice, InvoiceItem, Shipment, ShipmentItem, Refund, RefundItem, Payment, OrderEvent,
+                                   CouponUsage)
 EV = {e.name: e.value for e in EventType}  # event types as plain strings
 MODEL_BY_LABEL = {m._meta.label: m for m in MODELS}
 MODEL_LABELS = {"invoice": Invoice._meta.label, "shipment": Shipment._meta.label, "refund": Refund._meta.label}
 # The most rows one order can make, per table (≤ 6 lines; ≤ 2 invoices, 2 shipments, 1 refund, 1 cancel):
 # with several planners, each batch gets a block of ids this size per order.
-ROWS_PER_ORDER = {Order: 1, OrderItem: 6, Invoice: 2, InvoiceItem: 12, Shipment: 2, ShipmentItem: 12, Refund: 1,
-                  RefundItem: 6, Payment: 2, OrderEvent: 8, CouponUsage: 1}
+ROWS_PER_ORDER: dict[type[Model], int] = {Order: 1, OrderItem: 6, Invoice: 2, InvoiceItem: 12, Shipment: 2,
+                                          ShipmentItem: 12, Refund: 1, RefundItem: 6, Payment: 2, OrderEvent: 8, CouponUsage: 1}
 NUMBER = "\x00number\x00"  # stands for a document's number in its event until the batch is written
 NUMBER_MARK = '"\\u0000number\\u0000"'  # ... as json.dumps writes it
 DAY = 86400.0
@@ -233,7 +234,9 @@ class PlannedOrder:
         self.id, self.number, self.status, self.payment_method_code = id, number, status, payment_method_code
         self.shipping_total, self.updated_at, self.coupon_id, self.customer_id = shipping_total, updated_at, \
             coupon_id, customer_id
-        self.invoice_state = self.shipment_state = self.row = self.items = None
+        self.invoice_state = self.shipment_state = "none"  # until order_refresh_state sets them
+        self.row: dict[str, Any] = {}  # the order's columns, filled once its lines are priced
+        self.items: list[PlannedItem] = []
         self.total_invoiced = self.total_refunded = self.total_canceled = ZERO
         self.shipping_invoiced = self.shipping_refunded = ZERO
         self.payment_captured = False
@@ -463,7 +466,7 @@ class OrderPlanner:
         self.shipping = {m.code: m for m in ShippingMethod.objects.filter(enabled=True)}
         self.payments = {m.code: m.title for m in PaymentMethod.objects.filter(enabled=True)}
         self.coupons = {c.code: c for c in Coupon.objects.filter(code__in=["WELCOME10", "FIVEOFF", "SHIPFREE"])}
-        addresses = {}
+        addresses: dict[int, dict[str, str]] = {}
         for a in CustomerAddress.objects.filter(customer__in=customers, is_default_billing=True).order_by("id"):
             addresses.setdefault(a.customer_id, a.as_dict())
         self.customers = [(c.id, c.email, c.name, addresses[c.id], self.writer.json(addresses[c.id]))
@@ -477,7 +480,7 @@ class OrderPlanner:
         self.tax_cache: dict[tuple, dict[int, Decimal]] = {}
         for address in [c[3] for c in self.customers] + [self.downtown.address or {}]:
             self._tax_rates(address)
-        self.ids = {m: (m.objects.aggregate(m=Max("id"))["m"] or 0) + 1 for m in MODELS}
+        self.ids = {m: (m._default_manager.aggregate(m=Max("id"))["m"] or 0) + 1 for m in MODELS}
         self.id_start = dict(self.ids)
         self.next_number = {}
         for kind in ("order", "invoice", "shipment", "refund"):
@@ -616,7 +619,7 @@ class OrderPlanner:
         for event in events:
             event["data"] = w.json(event["data"])
         rows = {model._meta.label: w.build(model, self.rows.by_model.get(model, [])) for model in MODELS}
-        self.rows = None
+        self.rows = Rows()  # the batch's rows are built: let them go
         self.timings["plan"] += time.process_time() - cpu
         return {"rows": rows, "orders": (first_number, len(chunk)), "docs": docs, "count": len(chunk)}
 
@@ -757,7 +760,6 @@ class OrderPlanner:
         order = PlannedOrder(id=order_id, number=number, status=rules.PENDING_PAYMENT if gateway else rules.PENDING,
                              payment_method_code=payment, shipping_total=totals.shipping_total, updated_at=created_at,
                              coupon_id=coupon.id if coupon else None, customer_id=customer_id)
-        order.items = []
         for (product, qty), price, tax, lt in zip(lines, prices, taxes, totals.lines, strict=True):
             order.items.append(PlannedItem(
                 id=self._next_id(OrderItem), order_id=order_id, product_id=product.id, sku=product.sku,
@@ -958,13 +960,7 @@ class OrderPlanner:
     def _invoice(self, order, wanted: dict[int, int] | None, t: datetime, *, capture: bool = False) -> None:
         lines = None if wanted is None else [LineQty(k, v) for k, v in wanted.items()]
         plan = invoice_plan(order, order.items, lines, skip_gateway_check=capture)
-        by_id = {i.id: i for i in order.items}
-        for line in plan.lines:
-            item = by_id[line.order_item_id]
-            item.qty_invoiced += line.quantity
-            item.subtotal_invoiced += line.subtotal
-            item.tax_invoiced += line.tax_amount
-            item.discount_invoiced += line.discount_amount
+        invoice_count(order, order.items, plan)
         totals = plan.totals
         invoice_id = self._next_id(Invoice)
         row = self.rows.add(Invoice, id=invoice_id, order_id=order.id, created_by_id=None if capture else self.actor_id,
@@ -977,9 +973,6 @@ class OrderPlanner:
                       amount=totals["grand_total"], state="captured", reference=reference,
                       created_at=self.writer.when(t))
         order.invoices.count += 1
-        order.total_invoiced += totals["grand_total"]
-        order.shipping_invoiced += plan.shipping
-        order.payment_captured = True
         data = self._event(order, EV["INVOICED"], t, invoiced_data(
             invoice_id=invoice_id, number=NUMBER, grand_total=totals["grand_total"], items=lines_data(plan.lines)))
         if capture:
@@ -1127,8 +1120,8 @@ def _plan_all(planner: OrderPlanner, k: int, planners: int, seed: int, start: da
 
 
 def _merge_finals(finals: list[dict]) -> dict:
-    out = {"on_hand": defaultdict(int), "reserved": defaultdict(int), "coupon_uses": defaultdict(int), "receipts": 0,
-           "received": 0, "plan": 0.0}
+    out: dict[str, Any] = {"on_hand": defaultdict(int), "reserved": defaultdict(int), "coupon_uses": defaultdict(int),
+                           "receipts": 0, "received": 0, "plan": 0.0}
     for final in finals:
         for key in ("on_hand", "reserved", "coupon_uses"):
             for k, v in final[key].items():
