@@ -60,7 +60,8 @@ def line_discounts(subtotals: list[Decimal], coupon: CouponTerms | None) -> list
         pct = min(max(coupon.value, ZERO), Decimal(100))
         return [q2(s * pct / 100) for s in subtotals]
     whole = min(q2(coupon.value), sum(subtotals, ZERO))
-    return split_pro_rata(whole, subtotals)
+    # pro rata, the last line taking the remainder, and no line's discount below 0 or above its subtotal
+    return split_pro_rata(whole, subtotals, capped=True)
 
 
 def compute_totals(lines: list[PricingLine], *, coupon: CouponTerms | None = None,

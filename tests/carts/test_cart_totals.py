@@ -3,9 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carts.models import ShippingMethod
+from carts.pricing import CouponTerms, line_discounts
 from catalog.models import Currency
+from config.money import q2, split_pro_rata
 from tests.carts.factories import CouponFactory
 from tests.carts.helpers import cart_view
 from tests.catalog.factories import InventorySourceFactory, ProductFactory, TaxCategoryFactory, TaxRateFactory
@@ -192,6 +196,33 @@ def test_fixed_coupon_split_pro_rata_last_line_takes_the_remainder(api):
     assert body["discount_total"] == "10.00"
     assert body["grand_total"] == "20.00"
     assert_consistent(body)
+
+
+def test_a_fixed_coupon_never_gives_a_line_a_negative_discount(api):
+    """Found by the lifecycle property test: 1.01 over subtotals 40.96, 9.10, 4.64 and 0.01 is
+    0.76 + 0.17 + 0.09 by the plain rule, leaving the last line −0.01 (its total above its subtotal).
+    The cent comes off the largest line instead; every other case keeps the plain rule."""
+    CouponFactory(code="F101", discount_type="fixed", value=D("1.01"))
+    cart = Cart(api)
+    for price, qty in (("20.48", 2), ("4.55", 2), ("2.32", 2), ("0.01", 1)):
+        cart.add(ProductFactory(price=D(price), stock=10), qty)
+    body = cart.coupon("F101")
+    assert [i["discount"] for i in body["items"]] == ["0.75", "0.17", "0.09", "0.00"]
+    assert body["discount_total"] == "1.01"
+    assert all(D(i["total"]) <= D(i["subtotal"]) for i in body["items"])
+    assert_consistent(body)
+
+
+@given(subtotals=st.lists(st.decimals(min_value=D("0.01"), max_value=D("500"), places=2), min_size=1, max_size=6),
+       fraction=st.decimals(min_value=D("0"), max_value=D("1"), places=4))
+def test_fixed_discount_split_stays_within_each_line(subtotals, fraction):
+    whole = q2(sum(subtotals) * fraction)
+    parts = line_discounts(subtotals, CouponTerms(discount_type="fixed", value=whole))
+    assert sum(parts) == whole
+    assert all(D("0") <= p <= s for p, s in zip(parts, subtotals, strict=True)), (subtotals, whole, parts)
+    plain = split_pro_rata(whole, subtotals)
+    if D("0") <= plain[-1] <= subtotals[-1]:
+        assert parts == plain  # the plain rule stands whenever it is in range
 
 
 def test_fixed_coupon_weights_by_line_subtotal(api):

@@ -895,3 +895,18 @@ def test_zero_total_invoice_cannot_be_refunded(db):
         step_invoice(world, None)
         assert world.order_row().status == OrderStatus.COMPLETED
         transaction.set_rollback(True)
+
+
+def test_a_fixed_coupon_over_a_one_cent_line_keeps_every_line_discount_in_range(db):
+    """Found by the 10,000-example run: 1.01 over 40.96, 9.10, 4.64 and 0.01 once gave the last
+    line a discount of −0.01, so invoicing it billed −0.01 of discount (discount_invoiced < 0)."""
+    with transaction.atomic():
+        world = journey(line("20.48", 2), line("4.55", 2), line("2.32", 2), line("0.01", 1), coupon="fixed 1.01")
+        assert [i.discount_amount for i in world.items()] == [D("0.75"), D("0.17"), D("0.09"), D("0.00")]
+        first, second, third, fourth = world.items()
+        step_ship(world, {fourth.id: 1}, world.default)
+        step_invoice(world, {first.id: 1})
+        step_invoice(world, {first.id: 1})
+        step_invoice(world, {second.id: 1, third.id: 1, fourth.id: 1})
+        step_invoice(world, None)
+        transaction.set_rollback(True)
