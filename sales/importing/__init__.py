@@ -47,6 +47,8 @@ from sales.importing.errors import (
     PaymentMethodNotFound,
     ShippingMethodNotFound,
     TotalsMismatch,
+    error_describe,
+    json_no_constants,
     validation_error,
 )
 from sales.importing.lookups import ImportLookups
@@ -54,5 +56,5 @@ from sales.importing.plan import ImportPlan, ItemPlan, ShipmentPlanned, import_p
 from sales.importing.write import order_import, orders_import_bulk
 
 __all__ = ["DuplicateReference", "ImportLookups", "ImportPlan", "ItemPlan", "PaymentMethodNotFound",
-           "ShipmentPlanned", "ShippingMethodNotFound", "TotalsMismatch", "import_plan", "order_import",
-           "orders_import_bulk", "validation_error"]
+           "ShipmentPlanned", "ShippingMethodNotFound", "TotalsMismatch", "error_describe", "import_plan", "order_import",
+           "json_no_constants", "orders_import_bulk", "validation_error"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.errors import Conflict, InvalidInput, _flatten
+from config.errors import Conflict, DomainError, InvalidInput, _flatten
 from sales.error_codes import SalesErrorCode
 
 
@@ -44,5 +44,19 @@ def validation_error(detail: Any) -> InvalidInput:
     return InvalidInput(message, errors=errors)
 
 
+def json_no_constants(name: str) -> Any:
+    """``parse_constant`` for reading uploads: NaN and Infinity are not JSON (Python accepts them)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def error_describe(error: DomainError) -> str:
+    """A refused document in one line, as `import_orders` prints it and an import job reports it:
+    the message, or each field's message when several fields are wrong."""
+    fields = [e for e in error.errors if e.get("field")]
+    if len(fields) <= 1:
+        return error.message
+    return "; ".join(f"{e['field']}: {e['message']}" for e in fields)
+
+
 __all__ = ["DuplicateReference", "PaymentMethodNotFound", "ShippingMethodNotFound", "TotalsMismatch",
-           "validation_error"]
+           "error_describe", "json_no_constants", "validation_error"]

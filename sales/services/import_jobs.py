@@ -46,17 +46,15 @@ from sales.api.importing import FastDocumentValidator, OrderImportSerializer  # 
 from sales.importing import (  # isort: skip
     DuplicateReference,
     ImportLookups,
+    error_describe,
     import_plan,
     order_import,
     orders_import_bulk,
+    json_no_constants,
     validation_error,
 )
 
 logger = logging.getLogger(__name__)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def upload_format(text: str) -> str:
@@ -68,7 +66,7 @@ def _count(text: str, fmt: str) -> int:
     """How many documents the upload holds; refuses one that is not a JSON array or JSON Lines."""
     if fmt == ImportJobFormat.JSON_ARRAY:
         try:
-            documents = json.loads(text, parse_constant=_no_constants)
+            documents = json.loads(text, parse_constant=json_no_constants)
         except (ValueError, RecursionError) as exc:
             raise InvalidInput(f"The upload starts a JSON array but is not valid JSON: {exc}", field="file",
                                code="parse_error") from None
@@ -148,14 +146,14 @@ class _Run:
     def documents(self) -> Iterator[_Line]:
         text = self.job.upload
         if self.job.format == ImportJobFormat.JSON_ARRAY:
-            for index, document in enumerate(json.loads(text, parse_constant=_no_constants), start=1):
+            for index, document in enumerate(json.loads(text, parse_constant=json_no_constants), start=1):
                 yield _Line(index, document)
             return
         for number, raw in enumerate(text.splitlines(), start=1):
             if not raw.strip():
                 continue
             try:
-                document = json.loads(raw, parse_constant=_no_constants)
+                document = json.loads(raw, parse_constant=json_no_constants)
             except (ValueError, RecursionError) as exc:
                 yield _Line(number, None, error=("parse_error", f"invalid JSON: {exc}"))
                 continue
@@ -196,7 +194,7 @@ class _Run:
                 data = self.serializer.run_validation(document)
             except ValidationError as exc:  # the same errors the API answers with
                 error = validation_error(exc.detail)
-                line.error = (error.code, _describe(error))
+                line.error = (error.code, error_describe(error))
                 return
         line.data = data
 
@@ -246,7 +244,7 @@ class _Run:
                                              field="reference")
                 plan = import_plan(line.data, line.document, lookups, actor=self.actor, now=now)
             except DomainError as exc:
-                self.fail(line, exc.code, _describe(exc))
+                self.fail(line, exc.code, error_describe(exc))
                 continue
             seen.add(reference)
             planned.append((line, plan))
@@ -261,7 +259,7 @@ class _Run:
             return
         for (line, _), result in zip(planned, results, strict=True):
             if isinstance(result, DomainError):
-                self.fail(line, result.code, _describe(result))
+                self.fail(line, result.code, error_describe(result))
             else:
                 self.imported += 1
 
@@ -274,18 +272,12 @@ class _Run:
                 if self.job.skip_existing:
                     self.skipped += 1
                 else:
-                    self.fail(line, exc.code, _describe(exc))
+                    self.fail(line, exc.code, error_describe(exc))
             except DomainError as exc:
-                self.fail(line, exc.code, _describe(exc))
+                self.fail(line, exc.code, error_describe(exc))
             else:
                 self.imported += 1
 
-
-def _describe(error: DomainError) -> str:
-    fields = [e for e in error.errors if e.get("field")]
-    if len(fields) <= 1:
-        return error.message
-    return "; ".join(f"{e['field']}: {e['message']}" for e in fields)
 
 
 def _stale(now: Any) -> Q:

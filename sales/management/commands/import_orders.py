@@ -39,15 +39,13 @@ from sales.events import events_scope
 from sales.importing import (
     DuplicateReference,
     ImportLookups,
+    error_describe,
     import_plan,
+    json_no_constants,
     order_import,
     orders_import_bulk,
     validation_error,
 )
-
-
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 @dataclass
@@ -130,7 +128,7 @@ class Command(BaseCommand):
         except UnicodeDecodeError as exc:
             yield 1, _Parsed(None, f"not UTF-8: {exc}")
             return
-        decoder = json.JSONDecoder(parse_constant=_no_constants)
+        decoder = json.JSONDecoder(parse_constant=json_no_constants)
         pos, values = 0, []
         while True:
             while pos < len(text) and text[pos].isspace():
@@ -161,7 +159,7 @@ class Command(BaseCommand):
             if not raw.strip():
                 return None
             try:
-                document = json.loads(raw, parse_constant=_no_constants)
+                document = json.loads(raw, parse_constant=json_no_constants)
             except (ValueError, RecursionError) as exc:
                 return Refused(number, "parse_error", f"invalid JSON: {exc}")
         if not isinstance(document, dict):
@@ -173,7 +171,7 @@ class Command(BaseCommand):
                 data = self.serializer.run_validation(document)
             except ValidationError as exc:  # the same errors the API answers with
                 error = validation_error(exc.detail)
-                return Refused(number, error.code, _describe(error))
+                return Refused(number, error.code, error_describe(error))
         return Line(number, document, data)
 
     # ----------------------------------------------------------------- batches
@@ -192,7 +190,7 @@ class Command(BaseCommand):
                         self.stderr.write(f"{self.unit} {number}: {code}: {message}")
 
     def _fail(self, line: Line, error: DomainError) -> None:
-        self.failures.append((line.number, error.code, _describe(error)))
+        self.failures.append((line.number, error.code, error_describe(error)))
 
     def _import(self, lines: list[Line]) -> None:
         if not lines:
@@ -273,12 +271,6 @@ def _whole_file(first: bytes, second: bytes) -> bool:
         return True
     return head.startswith(b"{") and not _is_json(head) and not (second.strip() and _is_json(second))
 
-
-def _describe(error: DomainError) -> str:
-    fields = [e for e in error.errors if e.get("field")]
-    if len(fields) <= 1:
-        return error.message
-    return "; ".join(f"{e['field']}: {e['message']}" for e in fields)
 
 
 __all__ = ["Command"]
