@@ -266,3 +266,35 @@ class ReorderResponseSerializer(CartSerializer):
 
     cart = CartSerializer()
     skipped_items = SkippedItemSerializer(many=True)
+
+
+class DryRunTotalsSerializer(serializers.Serializer):
+    subtotal = MoneyField()
+    discount_total = MoneyField()
+    tax_total = MoneyField()
+    shipping_total = MoneyField()
+    grand_total = MoneyField()
+    total_invoiced = MoneyField()
+    total_refunded = MoneyField()
+    total_canceled = MoneyField()
+    total_due = MoneyField()
+
+
+class StockMoveSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField(allow_null=True)
+    inventory_source_id = serializers.IntegerField(allow_null=True)
+    reserved = serializers.IntegerField(help_text="Signed change of the product's reserved quantity")
+    on_hand = serializers.IntegerField(help_text="Signed change of the source's on-hand quantity")
+
+
+class DryRunSerializer(serializers.Serializer):
+    """The answer of `?dry_run=true` (SPEC §11): what the action would do; nothing was written."""
+
+    dry_run = serializers.BooleanField()
+    status_after = serializers.CharField()
+    totals = DryRunTotalsSerializer()
+    document = serializers.JSONField(allow_null=True,
+                                     help_text="The invoice, shipment or refund as it would be (id and number "
+                                               "null); null for actions that create no document")
+    stock_moves = StockMoveSerializer(many=True)

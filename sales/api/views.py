@@ -1,7 +1,7 @@
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import generics, status
 from rest_framework import serializers as s
 from rest_framework.exceptions import ValidationError
@@ -61,7 +61,13 @@ from sales.services.shipping import shipment_create
 from .direct import DirectOrderInSerializer
 from .filters import OrderFilter, filter_parameters
 from .pagination import OrderListPagination
-from .serializers import OrderCountSerializer, OrderDetailSerializer, OrderListSerializer, ReorderResponseSerializer
+from .serializers import (
+    DryRunSerializer,
+    OrderCountSerializer,
+    OrderDetailSerializer,
+    OrderListSerializer,
+    ReorderResponseSerializer,
+)
 
 ORDER_VIEW = {"GET": ["sales.view_order"]}
 BULK_FILTERS = [name for name in OrderFilter.base_filters if name != "ordering"]
@@ -72,6 +78,12 @@ BULK_PARAMS = [*filter_parameters(OrderFilter, exclude={"ordering"}),
 
 DRY_RUN_PARAM = OpenApiParameter("dry_run", bool, OpenApiParameter.QUERY,
                                  description="Run every check and answer what would happen; write nothing")
+
+
+# Actions answering 200 with the order answer 200 with DryRunSerializer under ?dry_run=true: one or the other.
+ORDER_OR_DRY_RUN = PolymorphicProxySerializer(component_name="OrderOrDryRun",
+                                              serializers=[OrderDetailSerializer, DryRunSerializer],
+                                              resource_type_field_name=None)
 
 
 def is_dry_run(request) -> bool:
@@ -214,7 +226,7 @@ class OrderDetailView(APIView):
                     "fewer are canceled as Cancel does; the grand total grows by new lines and total_due is the "
                     "balance. Addresses and staff_note change without repricing. All or nothing.",
         request=OrderEditInSerializer, parameters=[DRY_RUN_PARAM],
-        responses={200: OrderDetailSerializer, **error_responses(400, 404, 409, codes={
+        responses={200: ORDER_OR_DRY_RUN, **error_responses(400, 404, 409, codes={
             400: ["order_item_not_found", "product_not_found", "order_cannot_be_empty", "variant_required"],
             409: ["order_not_editable", "order_on_hold", "quantity_below_minimum", "product_out_of_stock",
                   "product_disabled", "product_type_not_allowed"]})},
@@ -272,7 +284,7 @@ class OrderPlaceView(APIView):
 
     @extend_schema(
         summary="Place a draft cart as an order", request=None, parameters=[DRY_RUN_PARAM],
-        responses={201: OrderDetailSerializer, **error_responses(404, 409, codes={409: [
+        responses={201: OrderDetailSerializer, 200: DryRunSerializer, **error_responses(404, 409, codes={409: [
             "cart_inactive", "cart_empty", "address_required", "shipping_method_required",
             "shipping_method_not_available", "payment_method_required", "payment_method_not_available",
             "product_out_of_stock", "product_disabled", "product_type_not_allowed", "coupon_not_applicable"]})},
@@ -332,7 +344,7 @@ class OrderInvoicesView(APIView):
 
     @extend_schema(
         summary="Create an invoice (no items = everything left to invoice)", request=InvoiceInSerializer, parameters=[DRY_RUN_PARAM],
-        responses={201: InvoiceSerializer, **error_responses(400, 404, 409, codes={
+        responses={201: InvoiceSerializer, 200: DryRunSerializer, **error_responses(400, 404, 409, codes={
             400: ["order_item_not_found"],
             409: ["order_not_invoiceable", "payment_method_not_invoiceable", "order_on_hold",
                   "quantity_exceeds_remaining"]})},
@@ -355,7 +367,7 @@ class OrderShipmentsView(APIView):
     @extend_schema(
         summary="Create a shipment from one inventory source (no items = everything left to ship)",
         request=ShipmentInSerializer, parameters=[DRY_RUN_PARAM],
-        responses={201: ShipmentSerializer, **error_responses(400, 404, 409, codes={
+        responses={201: ShipmentSerializer, 200: DryRunSerializer, **error_responses(400, 404, 409, codes={
             400: ["inventory_source_not_found", "order_item_not_found", "item_not_shippable"],
             409: ["order_not_shippable", "order_on_hold", "quantity_exceeds_remaining", "insufficient_stock"]})},
     )
@@ -388,7 +400,7 @@ class OrderRefundsView(APIView):
     required_perms = {"POST": ["sales.add_refund"]}
 
     @extend_schema(summary="Create a refund", request=RefundInSerializer, parameters=[DRY_RUN_PARAM],
-                   responses={201: RefundSerializer, **REFUND_ERRORS})
+                   responses={201: RefundSerializer, 200: DryRunSerializer, **REFUND_ERRORS})
     def post(self, request, order_id: int):
         data = RefundInSerializer(data=request.data)
         order_must_exist(order_id)
@@ -419,7 +431,7 @@ class OrderCancelView(APIView):
 
     @extend_schema(summary="Cancel everything not yet invoiced or shipped (the body, if any, is {})",
                    request=CancelInSerializer, parameters=[DRY_RUN_PARAM],
-                   responses={200: OrderDetailSerializer,
+                   responses={200: ORDER_OR_DRY_RUN,
                               **error_responses(400, 404, 409, codes={409: ["order_not_cancelable"]})})
     def post(self, request, order_id: int):
         data = CancelInSerializer(data=request.data)
