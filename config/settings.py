@@ -309,7 +309,10 @@ UNPAID_ORDER_SWEEP_SECONDS = float(os.environ.get("UNPAID_ORDER_SWEEP_SECONDS", 
 # job's progress is saved after each).
 IMPORT_JOB_MAX_BYTES = int(os.environ.get("IMPORT_JOB_MAX_BYTES", str(100 * 1024 * 1024)))
 IMPORT_JOB_BATCH = int(os.environ.get("IMPORT_JOB_BATCH", "500"))
-# A running job that has not saved a batch for this long lost its worker and is resumed.
+# A job is split into chunks of this many documents, each a task any worker can take: the chunks of
+# one large upload are imported by several workers at once.
+IMPORT_JOB_CHUNK = int(os.environ.get("IMPORT_JOB_CHUNK", "5000"))
+# A running chunk that has not saved a batch for this long lost its worker and is resumed.
 IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "300"))
 
 CELERY_BEAT_SCHEDULE = {

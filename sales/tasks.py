@@ -9,7 +9,7 @@ from celery import shared_task
 
 from sales.services.emails import email_retry_schedule, order_email_failed, order_email_send
 from sales.services.expiring import orders_expire_unpaid
-from sales.services.import_jobs import import_job_run, import_jobs_resume
+from sales.services.import_jobs import import_job_chunk_run, import_job_run, import_jobs_resume
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +40,15 @@ def send_order_email(self: Any, order_id: int, kind: str, context_extra: dict[st
 
 @shared_task(name="sales.import_job_run", ignore_result=True)
 def import_job_run_task(job_id: int) -> None:
-    """One import job, start to end (sales.services.import_jobs); a job already taken is left alone."""
+    """Start an import job: split it into chunks, one task each (sales.services.import_jobs); a job
+    already started is left alone."""
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="sales.import_job_chunk_run", ignore_result=True)
+def import_job_chunk_run_task(chunk_id: int) -> None:
+    """Import one chunk of an import job; a chunk another worker has is left alone."""
+    import_job_chunk_run(chunk_id=chunk_id)
 
 
 @shared_task(name="sales.import_jobs_resume", ignore_result=True)

@@ -310,11 +310,18 @@ def _customers_bulk(plans: Sequence[ImportPlan]) -> None:
             wanted.setdefault(plan.new_customer[0], plan.new_customer)
     if not wanted:
         return
-    found: dict[str, Customer] = {c.email_lower: c for c in Customer.objects.annotate(email_lower=Lower("email"))
-             .filter(email_lower__in=list(wanted))}
-    missing = [Customer(email=e, first_name=f, last_name=la) for e, (_, f, la) in wanted.items() if e not in found]
-    for customer in Customer.objects.bulk_create(missing):
-        found[customer.email] = customer
+    def existing() -> dict[str, Customer]:
+        return {c.email_lower: c for c in Customer.objects.annotate(email_lower=Lower("email"))
+                .filter(email_lower__in=list(wanted))}
+
+    found = existing()
+    missing = [Customer(email=e, first_name=f, last_name=la) for e, (_, f, la) in sorted(wanted.items())
+               if e not in found]
+    if missing:
+        # Another import (a chunk of the same job on another worker) may be creating the same customer:
+        # its row wins and is read back. E-mail order, so two such inserts never wait on each other in a cycle.
+        Customer.objects.bulk_create(missing, ignore_conflicts=True)
+        found = existing()
     for plan in plans:
         if plan.customer_id is None and plan.new_customer is not None:
             plan.customer_id = found[plan.new_customer[0]].id

@@ -49,3 +49,32 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import job {self.id} ({self.status})"
+
+
+class ImportJobChunk(models.Model):
+    """A slice of an import job's documents, imported by whichever worker claims it (SPEC §13:
+    a large upload is split so several workers import it at once). ``documents`` holds the
+    slice as JSON Lines whose first line is the upload's line ``first_line``, so every error
+    names its line in the upload. The job row keeps the sums; ``processed`` here says how far
+    this slice got, so a slice whose worker died goes on after its last saved batch."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_line = models.PositiveIntegerField()
+    total = models.PositiveIntegerField()
+    documents = models.TextField()
+    status = models.CharField(max_length=8, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED,
+                              db_default=ImportJobStatus.QUEUED)
+    processed = models.PositiveIntegerField(default=0, db_default=0)
+    worker = models.CharField(max_length=200, blank=True, default="", db_default="",
+                              help_text="The worker that ran it last (host and process)")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    failure = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        ordering = ["job_id", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="import_chunk_job_index_uniq")]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_chunk_status_beat")]
+
+    def __str__(self) -> str:
+        return f"Import job {self.job_id} chunk {self.index} ({self.status})"

@@ -40,3 +40,28 @@ def test_a_worker_runs_the_job_the_post_queued(api, workers, monkeypatch):  # no
     numbers = sorted(int(n) for n in Order.objects.values_list("number", flat=True))
     assert numbers == list(range(numbers[0], numbers[0] + 192))  # gap-free
     assert json.loads(json.dumps(done))["finished_at"] is not None
+
+
+def test_two_workers_import_the_chunks_of_one_job_at_once(api, workers, monkeypatch):  # noqa: F811
+    """A job of 8 chunks on two workers (two processes each): the chunks are spread over several
+    processes, the numbers stay gap-free and the counts are those of one process."""
+    from sales.models import ImportJobChunk
+
+    monkeypatch.setenv("IMPORT_JOB_BATCH", "20")
+    monkeypatch.setenv("IMPORT_JOB_CHUNK", "50")
+    workers(), workers()
+    documents = [doc(f"TW-{n}", email="bad") if n % 40 == 0 else doc(f"TW-{n}", email=f"c{n % 9}@example.com")
+                 for n in range(1, 401)]
+    job = api.post(URL, documents, format="json").json()
+    done = wait_until(lambda: (j := api.get(f"{URL}/{job['id']}").json())["status"] == "done" and j, timeout=90,
+                      what="the job done")
+    assert (done["total"], done["processed"], done["imported"], done["failed_count"]) == (400, 400, 390, 10)
+    assert [e["line"] for e in done["errors"]] == list(range(40, 401, 40))
+    chunks = list(ImportJobChunk.objects.filter(job_id=job["id"]))
+    assert len(chunks) == 8 and {c.status for c in chunks} == {"done"}
+    assert len({c.worker for c in chunks}) >= 2, [c.worker for c in chunks]
+    numbers = sorted(int(n) for n in Order.objects.values_list("number", flat=True))
+    assert numbers == list(range(numbers[0], numbers[0] + 390))
+    from customers.models import Customer
+
+    assert Customer.objects.filter(email__regex=r"^c[0-8]@example\.com$").count() == 9

@@ -12,8 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product
-from sales.models import ImportJob, Order
-from sales.services.import_jobs import import_job_create, import_job_run
+from sales.models import ImportJob, ImportJobChunk, Order
+from sales.services.import_jobs import import_job_chunk_run, import_job_create, import_job_run
 from tests.catalog.factories import ProductFactory
 from tests.sales.lifecycle_support import assert_error
 
@@ -117,17 +117,20 @@ def test_only_the_first_100_errors_are_kept_in_line_order_across_batches(post, s
     assert lines == sorted(lines) and lines[0] == 1 and lines[-1] == 111  # 100 bad ones among the first 111
 
 
-def test_progress_is_saved_after_each_batch(settings, django_capture_on_commit_callbacks):
-    """A job stopped after its first batch (the upload made unreadable for the rest) shows what it did."""
+def test_a_job_runs_once(settings, django_capture_on_commit_callbacks):
     settings.IMPORT_JOB_BATCH = 2
     with django_capture_on_commit_callbacks(execute=False) as start:
         job = import_job_create(upload="\n".join(json.dumps(doc(f"P-{n}")) for n in range(5)), skip_existing=False,
                                 actor=None)
     assert len(start) == 1
     assert ImportJob.objects.get(id=job.id).status == "queued"
-    job = import_job_run(job_id=job.id)
+    with django_capture_on_commit_callbacks(execute=True) as chunks:
+        import_job_run(job_id=job.id)
+    assert len(chunks) == 1  # the chunks' tasks go out after the split commits
+    job = ImportJob.objects.get(id=job.id)
     assert (job.status, job.processed, job.imported) == ("done", 5, 5)
     assert import_job_run(job_id=job.id) is None  # a job runs once
+    assert import_job_chunk_run(chunk_id=job.chunks.get().id) is None  # and so does its chunk
 
 
 def test_a_job_that_cannot_run_is_failed_and_says_why(django_capture_on_commit_callbacks):
@@ -206,15 +209,20 @@ def test_without_a_broker_the_post_answers_with_the_finished_job(api):
 
 def _died_after_first_batch(settings, capture) -> ImportJob:
     """A job whose worker saved its first batch (2 of 5 documents) and died: what the database holds
-    then, made by really running a job of those 2 documents and giving it the whole upload back."""
+    then, made by really running its chunk with the first 2 documents and giving it the rest back."""
     settings.IMPORT_JOB_BATCH = 2
     documents = [doc(f"R-{n}") for n in range(1, 6)]
     documents[3]["email"] = "bad"
     with capture(execute=False):
-        job = import_job_create(upload=json.dumps(documents[:2]), skip_existing=False, actor=None)
-    import_job_run(job_id=job.id)
-    ImportJob.objects.filter(id=job.id).update(upload=json.dumps(documents), total=5, status="running",
-                                               finished_at=None)
+        job = import_job_create(upload=json.dumps(documents), skip_existing=False, actor=None)
+    with capture(execute=False):  # split, its chunk's task not sent
+        import_job_run(job_id=job.id)
+    chunk = job.chunks.get()
+    whole = chunk.documents
+    ImportJobChunk.objects.filter(id=chunk.id).update(documents="\n".join(whole.splitlines()[:2]), total=2)
+    import_job_chunk_run(chunk_id=chunk.id)
+    ImportJobChunk.objects.filter(id=chunk.id).update(documents=whole, total=5, status="running")
+    ImportJob.objects.filter(id=job.id).update(status="running", finished_at=None)
     return ImportJob.objects.get(id=job.id)
 
 
@@ -223,8 +231,9 @@ def test_a_job_whose_worker_died_is_resumed_after_its_last_saved_batch(settings,
 
     job = _died_after_first_batch(settings, django_capture_on_commit_callbacks)
     assert (job.processed, job.imported) == (2, 2) and refs() == ["R-1", "R-2"]
+    assert job.chunks.get().processed == 2
     # Still beating: nobody else takes it.
-    assert import_job_run(job_id=job.id) is None
+    assert import_job_chunk_run(chunk_id=job.chunks.get().id) is None
     from sales.services.import_jobs import import_jobs_resume
 
     assert import_jobs_resume() == 0
@@ -245,7 +254,8 @@ def test_a_queued_job_whose_task_was_lost_is_sent_again(settings, django_capture
         job = import_job_create(upload=json.dumps([doc("LOST-1")]), skip_existing=False, actor=None)
     assert import_jobs_resume() == 0  # just queued: its task is on its way
     settings.IMPORT_JOB_STALE_SECONDS = 0
-    assert import_jobs_resume() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert import_jobs_resume() == 1
     assert ImportJob.objects.get(id=job.id).status == "done" and refs() == ["LOST-1"]
     assert import_jobs_resume() == 0
 
