@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/import_bench.py [--orders 20000] [--rounds 3] [--batch-size 500]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/orderdesk .venv/bin/python bench/import_bench.py
+    DATABASE_URL=postgres://… .venv/bin/python bench/import_bench.py --job-workers 1,2 [--chunk 2500]
+
+With ``--job-workers`` each round is an import job (SPEC §13) instead of the command: the
+upload goes in through ``import_job_create``, ``N`` Celery worker processes (Redis at
+``BENCH_BROKER_URL``, default redis://127.0.0.1:6379/14), started before the clock, import its
+chunks, and the time runs from the job's creation to its ``done``; rounds alternate between the
+worker counts given, so both see the same machine.
 
 Generates varied seed-002 documents (1–5 lines by sku, product id, variant id or custom;
 nested and tax-inclusive prices; line and order discounts; several currencies, statuses and
@@ -195,6 +202,64 @@ def _write_file(path: Path, count: int, prefix: str, store: dict, seed: int) -> 
             fh.write(json.dumps(_document(rng, n, prefix, store)) + "\n")
 
 
+def _start_workers(count: int, env: dict[str, str], logdir: Path) -> list:
+    import subprocess
+
+    procs = []
+    logs = []
+    for n in range(count):
+        logs.append(logdir / f"worker{n}.log")
+        with logs[-1].open("w") as log:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "-l", "info",
+                 "--hostname", f"bench{n}-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    deadline = time.monotonic() + 60
+    for log in logs:
+        while " ready." not in Path(log).read_text():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"a worker did not start: {Path(log).read_text()[-2000:]}")
+            time.sleep(0.2)
+    return procs
+
+
+def _stop_workers(procs: list) -> None:
+    import signal
+
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(20)
+        except Exception:  # noqa: BLE001 - a worker that does not stop is killed
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def _job_round(path: Path, workers: int, env: dict[str, str]) -> tuple[int, float, int]:
+    """Import ``path`` as one job on ``workers`` fresh worker processes: (imported, seconds, chunks)."""
+    from sales.models import ImportJob
+    from sales.services.import_jobs import import_job_create
+
+    procs = _start_workers(workers, env, path.parent)
+    try:
+        started = time.perf_counter()
+        job = import_job_create(upload=path.read_text(), skip_existing=False, actor=None)
+        while True:
+            job = ImportJob.objects.get(id=job.id)
+            if job.status in ("done", "failed"):
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        if job.status != "done":
+            raise SystemExit(f"job {job.id} failed: {job.failure}")
+        print("   chunks by worker process:", dict(sorted(__import__("collections").Counter(
+            job.chunks.values_list("worker", flat=True)).items())), flush=True)
+        return job.imported, elapsed, job.chunks.count()
+    finally:
+        _stop_workers(procs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=20_000)
@@ -204,7 +269,13 @@ def main() -> None:
                         help="Run the last round under cProfile and write its stats to FILE (pstats); that "
                              "round's rate is not comparable and the result line is not appended")
     parser.add_argument("--no-append", action="store_true", help="Print the result line only")
+    parser.add_argument("--job-workers", metavar="N[,M…]",
+                        help="Import each round as an import job on N Celery worker processes (rounds alternate "
+                             "between the counts given)")
+    parser.add_argument("--chunk", type=int, default=2500, help="IMPORT_JOB_CHUNK for --job-workers")
     args = parser.parse_args()
+    if args.job_workers:
+        return _main_jobs(args)
 
     engine = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     scratch, drop = _scratch_database()
@@ -267,6 +338,55 @@ def main() -> None:
         with RESULTS.open("a") as fh:
             fh.write(line + "\n")
     finally:
+        drop()
+
+
+def _main_jobs(args: argparse.Namespace) -> None:
+    counts = [int(x) for x in args.job_workers.split(",")]
+    engine = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+    scratch, drop = _scratch_database()
+    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+    env = {**os.environ, "DATABASE_URL": scratch, "CELERY_BROKER_URL": broker, "DEBUG": "false",
+           "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend", "SECRET_KEY": "import-bench-only",
+           "IMPORT_JOB_CHUNK": str(args.chunk), "IMPORT_JOB_BATCH": str(args.batch_size), "CONN_MAX_AGE": "0"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "EMAIL_BACKEND",
+                                           "SECRET_KEY", "IMPORT_JOB_CHUNK", "IMPORT_JOB_BATCH")})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+
+    redis.Redis.from_url(broker).flushdb()
+    rates: dict[int, list[float]] = {c: [] for c in counts}
+    try:
+        call_command("migrate", verbosity=0)
+        store = _setup_store()
+        from django.db import connections
+
+        connections.close_all()
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(args.rounds * len(counts)):
+                workers = counts[r % len(counts)]
+                path = Path(tmp) / f"round{r}.jsonl"
+                _write_file(path, args.orders, f"J{r}", store, seed=r)
+                imported, elapsed, chunks = _job_round(path, workers, env)
+                rates[workers].append(imported / elapsed)
+                print(f"round {r + 1}: {workers} worker(s), {chunks} chunks: {imported} orders in {elapsed:.2f} s = "
+                      f"{imported / elapsed:,.0f} orders/s (load {os.getloadavg()[0]:.1f})", flush=True)
+        figures = "; ".join(f"{c} worker(s) median {statistics.median(v):,.0f} orders/s "
+                            f"(rounds: {', '.join(f'{x:,.0f}' for x in v)})" for c, v in rates.items())
+        line = (f"{datetime.now(UTC):%Y-%m-%d %H:%M} import job {engine}: {args.orders} docs, chunks of {args.chunk}, "
+                f"batch {args.batch_size}, {args.rounds} rounds each: {figures} "
+                f"[python {platform.python_version()}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}]")
+        print(line)
+        if not args.no_append:
+            with RESULTS.open("a") as fh:
+                fh.write(line + "\n")
+    finally:
+        redis.Redis.from_url(broker).flushdb()
         drop()
 
 

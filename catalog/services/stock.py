@@ -36,10 +36,14 @@ def saleable_qty_map(products: Iterable[Product]) -> dict[int, int | None]:
 
 
 def lock_products(product_ids: Iterable[int]) -> dict[int, Product]:
+    """Lock product rows for a stock change, in pk order. FOR NO KEY UPDATE, not FOR UPDATE: a stock
+    change never touches the key, and the weaker lock lets other transactions' foreign-key checks
+    (FOR KEY SHARE on a product their new order lines name) pass. With FOR UPDATE, two imports each
+    holding the stock lock of a product the other's lines name deadlock at their commits."""
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    return {p.id: p for p in Product.objects.select_for_update().filter(id__in=ids).order_by("id")}
+    return {p.id: p for p in Product.objects.select_for_update(no_key=True).filter(id__in=ids).order_by("id")}
 
 
 def stock_reserve(*, quantities: Mapping[int, int], locked: Mapping[int, Product] | None = None) -> None:
@@ -105,7 +109,7 @@ def stock_take(*, source_id: int, quantities: Mapping[int, int], release_reserva
         return
     inventories = {
         inv.product_id: inv
-        for inv in ProductInventory.objects.select_for_update()
+        for inv in ProductInventory.objects.select_for_update(no_key=True)
         .filter(source_id=source_id, product_id__in=wanted).select_related("product").order_by("id")
     }
     for pid in sorted(wanted):

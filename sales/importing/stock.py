@@ -28,7 +28,7 @@ def stock_verdicts(plans: Sequence[ImportPlan],
         saleable = {pid: on_hand[pid] - products[pid].qty_reserved for pid in reserve_ids}
     at_source: dict[int, int] = {}
     if ship_ids and source_id is not None:
-        at_source = dict(ProductInventory.objects.select_for_update().filter(source_id=source_id,
+        at_source = dict(ProductInventory.objects.select_for_update(no_key=True).filter(source_id=source_id,
                                                                              product_id__in=ship_ids)
                          .order_by("id").values_list("product_id", "qty"))
     verdicts: list[InsufficientStock | None] = []

@@ -158,7 +158,15 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
     ``order_import`` would one by one, in order (orders, lines, events, payments, comments,
     the paid invoice, shipments, stock). The caller holds the transaction. Returns, for each
     plan, the new order's id — or the 409 insufficient_stock that refuses it, exactly as if
-    the documents had been imported one after another."""
+    the documents had been imported one after another.
+
+    The rows are built in memory before the stock rows are locked: what runs under the locks
+    (which another import of the same products waits for, e.g. the other chunks of an import
+    job) is the verdicts, the numbers and the writes."""
+    tables = writer_for(MODELS).tables
+    now = timezone.now()
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    memories = _in_memory(plans, tables, now, actor_id)
     results: list[int | DomainError] = [0] * len(plans)
     products: dict[int, Product] = {}
     source = lookups.default_source
@@ -168,7 +176,8 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
             if refused is not None:
                 results[n] = refused
     accepted = [n for n, r in enumerate(results) if not isinstance(r, DomainError)]
-    ids = _write_bulk([plans[n] for n in accepted], actor=actor, source=source, products=products)
+    ids = _write_bulk([memories[n] for n in accepted], tables, now=now, actor_id=actor_id, source=source,
+                      products=products)
     for n, order_id in zip(accepted, ids, strict=True):
         results[n] = order_id
     return results
@@ -177,14 +186,13 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
 def _in_memory(plans: Sequence[ImportPlan], tables: dict[type, BulkTable], now: datetime,
                actor_id: int | None) -> list[_Memory]:
     """Each plan's order and lines as rows, with the paid invoice and the shipments applied to them
-    as ``invoice_apply`` and ``shipment_apply`` would."""
-    numbers = numbers_reserve("order", len(plans))
+    as ``invoice_apply`` and ``shipment_apply`` would (numbers and new customers come when written)."""
     order_defaults, item_defaults = tables[Order].defaults(now), tables[OrderItem].defaults(now)
     out = []
     for n, plan in enumerate(plans):
         order = SimpleNamespace(id=None, **(order_defaults | plan.order))
         order.source_document = JsonText(plan.source_json)
-        order.number, order.customer_id, order.created_by_id = numbers[n], plan.customer_id, actor_id
+        order.number, order.customer_id, order.created_by_id = None, plan.customer_id, actor_id
         order.status = OrderStatus.PENDING.value
         memory = _Memory(n, plan, order, [SimpleNamespace(id=None, **(item_defaults | i.fields()))
                                                   for i in plan.items])
@@ -200,15 +208,14 @@ def _in_memory(plans: Sequence[ImportPlan], tables: dict[type, BulkTable], now: 
     return out
 
 
-def _write_bulk(plans: Sequence[ImportPlan], *, actor: User | None, source: InventorySource | None,
-                products: dict[int, Product]) -> list[int]:
-    if not plans:
+def _write_bulk(orders: list[_Memory], tables: dict[type, BulkTable], *, now: datetime, actor_id: int | None,
+                source: InventorySource | None, products: dict[int, Product]) -> list[int]:
+    if not orders:
         return []
+    plans = [m.plan for m in orders]
     _customers_bulk(plans)
-    tables = writer_for(MODELS).tables
-    now = timezone.now()
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    orders = _in_memory(plans, tables, now, actor_id)
+    for m, number in zip(orders, numbers_reserve("order", len(orders)), strict=True):
+        m.order.number, m.order.customer_id = number, m.plan.customer_id
     order_ids = tables[Order].insert_rows([vars(m.order) for m in orders], returning=True, now=now)
     flat_items = [(oid, item) for oid, m in zip(order_ids, orders, strict=True) for item in m.items]
     for order_id, item in flat_items:

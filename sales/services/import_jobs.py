@@ -239,7 +239,7 @@ class _Run:
         The job row, which every batch of every chunk updates, is locked only from here to the commit."""
         now = timezone.now()
         ImportJobChunk.objects.filter(id=self.chunk.id).update(processed=self.processed + count, heartbeat_at=now)
-        job = ImportJob.objects.select_for_update().only("errors").get(id=self.job.id)
+        job = ImportJob.objects.select_for_update(no_key=True).only("errors").get(id=self.job.id)
         # The first 100 errors of the upload, whichever order the chunks' batches commit in.
         errors = sorted([*(job.errors or []), *self.batch_errors], key=lambda e: e["line"])[:ImportJob.MAX_ERRORS]
         ImportJob.objects.filter(id=self.job.id).update(
