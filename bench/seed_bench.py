@@ -1,4 +1,4 @@
-"""Benchmark ``manage.py seed_demo --orders N`` (SPEC §10: 100,000 orders in ≤ 90 s).
+"""Benchmark ``manage.py seed_demo --orders N`` (SPEC §10: 100,000 orders in ≤ 90 s; §15: 1,000,000 in ≤ 10 min).
 
     .venv/bin/python bench/seed_bench.py [--orders 100000]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/orderdesk .venv/bin/python bench/seed_bench.py
@@ -34,7 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "seed_demo.txt"
-TARGET_SECONDS = 90
+TARGET_SECONDS = 90  # 100,000 orders (SPEC §10)
+TARGET_SECONDS_1M = 600  # 1,000,000 orders (SPEC §15)
 
 
 def _scratch_database() -> tuple[str, str, callable]:
@@ -113,9 +114,10 @@ def main() -> int:
             cleanup()
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     detail = " ".join(line.strip() for line in done.stdout.splitlines() if line.startswith("CPU:"))
-    verdict = "ok" if wall <= TARGET_SECONDS else "OVER"
+    target = TARGET_SECONDS_1M if args.orders > 100_000 else TARGET_SECONDS
+    verdict = "ok" if wall <= target else "OVER"
     line = (f"{datetime.now():%Y-%m-%d %H:%M} seed_demo {engine}: {args.orders} orders in {wall:.1f} s wall "
-            f"(target <= {TARGET_SECONDS} s: {verdict}); {cpu:.1f} s CPU over its processes; {detail} "
+            f"(target <= {target} s: {verdict}); {cpu:.1f} s CPU over its processes; {detail} "
             f"load avg {load_before[0]:.1f} -> {load_after[0]:.1f}; calibration loop {calibration:.2f} s; "
             f"{'scheduler boost: autogroup nice -19' if boosted else 'no scheduler boost'} "
             f"[python {platform.python_version()}, {os.cpu_count()} cpus]")

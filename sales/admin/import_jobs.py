@@ -32,7 +32,7 @@ class ImportJobAdmin(admin.ModelAdmin):
                     "created_at", "finished_at")
     list_filter = ("status",)
     list_select_related = ("created_by",)
-    fields = ("status", "progress", "format", "skip_existing", "total", "processed", "imported", "skipped",
+    fields = ("status", "progress", "chunk_summary", "format", "skip_existing", "total", "processed", "imported", "skipped",
               "failed_count", "error_list", "failure", "created_by", "created_at", "started_at", "finished_at")
     readonly_fields = fields
     change_form_template = "admin/sales/importjob/change_form.html"
@@ -57,6 +57,16 @@ class ImportJobAdmin(admin.ModelAdmin):
     def progress(self, job: ImportJob):
         percent = 100 if job.total == 0 else round(100 * job.processed / job.total)
         return format_html('<progress max="100" value="{}">{}%</progress> {}%', percent, percent, percent)
+
+    @admin.display(description="Chunks")
+    def chunk_summary(self, job: ImportJob):
+        """How the job was split over the workers (the detail page only: one query)."""
+        chunks = list(job.chunks.values_list("status", "worker"))
+        if not chunks:
+            return "—"
+        done = sum(1 for status, _ in chunks if status == ImportJobStatus.DONE)
+        workers = sorted({worker for _, worker in chunks if worker})
+        return f"{done} of {len(chunks)} done" + (f" · by {', '.join(workers)}" if workers else "")
 
     @admin.display(description="Errors (first 100)")
     def error_list(self, job: ImportJob):

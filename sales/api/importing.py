@@ -20,13 +20,14 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.fields import MAX_ID, MAX_ORDER_LINES, CountryField, IdField, NormalizedEmailField, QuantityField
 from config.openapi import decimal_pattern, error_responses
-from config.parsers import JSONParser
-from sales.importing import order_import, validation_error
+from config.parsers import JSONParser, _nul_path
+from sales.importing import error_describe, order_import, validation_error
 from sales.models import OrderStatus
 
 # Minor units: 10^13 pence is 10^11 pounds, far above any real line and safely inside the
@@ -601,3 +602,29 @@ class FastDocumentValidator:
             return self._run(document)
         except _Undecided:
             return None
+
+
+class ImportDocumentChecker:
+    """The shape check both bulk importers run on each document (``import_orders`` and import
+    jobs): one JSON object, no NUL character, then the compiled validator, with the serializer
+    deciding and wording whatever the compiled one leaves undecided. Answers the validated data,
+    or the (code, message) of the refusal as the API would word it."""
+
+    def __init__(self) -> None:
+        self.fast = FastDocumentValidator()
+        self.serializer = OrderImportSerializer()
+
+    def __call__(self, document: Any, *, unit: str = "document") -> dict | tuple[str, str]:
+        if not isinstance(document, dict):
+            return "validation_error", f"a {unit} must hold one JSON object, not {type(document).__name__}"
+        where = _nul_path(document)
+        if where is not None:
+            return "validation_error", f"{where}: NUL characters (\\u0000) are not allowed."
+        data = self.fast(document)
+        if data is not None:
+            return data
+        try:
+            return self.serializer.run_validation(document)
+        except ValidationError as exc:  # the same errors the API answers with
+            error = validation_error(exc.detail)
+            return error.code, error_describe(error)

@@ -15,6 +15,9 @@ write exactly the same rows:
   transaction; ``orders_import_bulk`` writes many plans through ``bulk`` (the raw bulk writer
   ``seed_demo`` uses too) and mirrors what those services write (tests import the same
   document both ways and compare).
+- ``batch``: ``batch_import``, one batch of checked documents planned and written (bulk, then
+  one by one when the bulk write fails as a whole): the loop ``manage.py import_orders`` and
+  import jobs share.
 - ``errors``: the import's refusals and ``validation_error`` (a shape error as the API words it).
 
 Callers validate the shape themselves (``sales.api.importing``); the import never imports the API.

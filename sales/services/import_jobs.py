@@ -52,31 +52,20 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from config.errors import DomainError, InvalidInput
-from config.parsers import _nul_path
-from sales.events import events_scope
+from config.errors import InvalidInput
 from sales.models import ImportJob, ImportJobChunk, ImportJobFormat, ImportJobStatus
 
 # The import itself, called exactly as `manage.py import_orders` calls it. This block is the one
 # place import jobs reach the importer: repoint these names when the importer moves.
-from sales.api.importing import FastDocumentValidator, OrderImportSerializer  # isort: skip
-from sales.importing import (  # isort: skip
-    DuplicateReference,
-    ImportLookups,
-    error_describe,
-    import_plan,
-    order_import,
-    orders_import_bulk,
-    json_no_constants,
-    validation_error,
-)
+from sales.api.importing import ImportDocumentChecker  # isort: skip
+from sales.importing import ImportLookups, error_describe, json_no_constants  # isort: skip
+from sales.importing.batch import CheckedDocument, batch_import  # isort: skip
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +128,7 @@ def import_job_get(job_id: int) -> ImportJob:
 class _Line:
     number: int
     document: Any
-    data: dict[str, Any] | None = None
-    error: tuple[str, str] | None = None  # (code, message) of a document refused before planning
+    error: tuple[str, str] | None = None  # (code, message) of a line that is not JSON
 
     @property
     def reference(self) -> str | None:
@@ -155,8 +143,7 @@ class _Run:
         self.chunk = chunk
         self.job = chunk.job
         self.actor = self.job.created_by
-        self.validator = FastDocumentValidator()
-        self.serializer = OrderImportSerializer()
+        self.checker = ImportDocumentChecker()
         self.lookups = ImportLookups()
         self.processed = chunk.processed  # a resumed chunk goes on from what its last batch saved
         self.reset()
@@ -192,44 +179,31 @@ class _Run:
         if batch:
             self.batch(batch)
 
-    def fail(self, line: _Line, code: str, message: str) -> None:
+    def fail(self, number: int, reference: str | None, code: str, message: str) -> None:
         self.failed += 1
-        self.batch_errors.append({"line": line.number, "reference": line.reference, "code": code, "message": message})
-
-    def validate(self, line: _Line) -> None:
-        if line.error is not None:
-            return
-        document = line.document
-        if not isinstance(document, dict):
-            line.error = ("validation_error", f"a document must be one JSON object, not {type(document).__name__}")
-            return
-        where = _nul_path(document)
-        if where is not None:
-            line.error = ("validation_error", f"{where}: NUL characters (\\u0000) are not allowed.")
-            return
-        data = self.validator(document)
-        if data is None:
-            try:
-                data = self.serializer.run_validation(document)
-            except ValidationError as exc:  # the same errors the API answers with
-                error = validation_error(exc.detail)
-                line.error = (error.code, error_describe(error))
-                return
-        line.data = data
+        self.batch_errors.append({"line": number, "reference": reference, "code": code, "message": message})
 
     def batch(self, lines: list[_Line]) -> None:
+        checked: list[CheckedDocument] = []
         for line in lines:
-            self.validate(line)
+            if line.error is not None:
+                self.fail(line.number, line.reference, *line.error)
+                continue
+            result = self.checker(line.document)
+            if isinstance(result, tuple):
+                self.fail(line.number, line.reference, *result)
+            else:
+                checked.append(CheckedDocument(line.number, line.document, result))
         try:
             # The batch's orders and its progress commit together: a resumed chunk starts right after.
             with transaction.atomic():
-                failures = [line for line in lines if line.error is not None]
-                planned = self.plan([line for line in lines if line.error is None])
-                if planned:
-                    self.write(planned)
-                for line in failures:
-                    assert line.error is not None
-                    self.fail(line, *line.error)
+                outcome = batch_import(checked, lookups=self.lookups, actor=self.actor,
+                                       skip_existing=self.job.skip_existing, earlier="earlier in this upload")
+                self.imported, self.skipped = outcome.imported, outcome.skipped
+                for document, error in outcome.refused:
+                    reference = document.data.get("reference")
+                    self.fail(document.number, reference if isinstance(reference, str) else None, error.code,
+                              error_describe(error))
                 self.save(len(lines))
         finally:
             self.reset()
@@ -247,61 +221,6 @@ class _Run:
             skipped=F("skipped") + self.skipped, failed_count=F("failed_count") + self.failed, errors=errors,
             heartbeat_at=now)
         self.processed += count
-
-    def plan(self, lines: list[_Line]) -> list[tuple[_Line, Any]]:
-        if not lines:
-            return []
-        lookups = self.lookups
-        lookups.prefetch([line.data for line in lines if line.data is not None])
-        seen: set[str] = set()
-        planned: list[tuple[_Line, Any]] = []
-        now = timezone.now()
-        for line in lines:
-            assert line.data is not None
-            reference = line.data["reference"]
-            if self.job.skip_existing and (reference in lookups.references_taken or reference in seen):
-                self.skipped += 1
-                continue
-            try:
-                if reference in seen:
-                    raise DuplicateReference(f"Reference {reference!r} appears earlier in this upload.",
-                                             field="reference")
-                plan = import_plan(line.data, line.document, lookups, actor=self.actor, now=now)
-            except DomainError as exc:
-                self.fail(line, exc.code, error_describe(exc))
-                continue
-            seen.add(reference)
-            planned.append((line, plan))
-        return planned
-
-    def write(self, planned: list[tuple[_Line, Any]]) -> None:
-        try:
-            with transaction.atomic(), events_scope():
-                results = orders_import_bulk([plan for _, plan in planned], actor=self.actor, lookups=self.lookups)
-        except (IntegrityError, DomainError):  # e.g. a reference imported meanwhile: each document on its own
-            self.one_by_one([line for line, _ in planned])
-            return
-        for (line, _), result in zip(planned, results, strict=True):
-            if isinstance(result, DomainError):
-                self.fail(line, result.code, error_describe(result))
-            else:
-                self.imported += 1
-
-    def one_by_one(self, lines: list[_Line]) -> None:
-        for line in lines:
-            try:
-                assert line.data is not None  # lines refused before planning never get here
-                order_import(document=line.document, actor=self.actor, validated=line.data)
-            except DuplicateReference as exc:
-                if self.job.skip_existing:
-                    self.skipped += 1
-                else:
-                    self.fail(line, exc.code, error_describe(exc))
-            except DomainError as exc:
-                self.fail(line, exc.code, error_describe(exc))
-            else:
-                self.imported += 1
-
 
 
 def _stale(now: Any) -> Q:

@@ -38,6 +38,7 @@ def test_upload_runs_the_job_and_its_page_shows_progress_and_errors(admin_client
     assert list(Order.objects.values_list("reference", flat=True)) == ["ADM-1"]
     page = admin_client.get(response["Location"]).content.decode()
     assert '<progress max="100" value="100">' in page
+    assert "1 of 1 done · by " in page  # the chunks and the worker processes that ran them
     assert "<td>2</td><td>ADM-2</td><td>validation_error</td>" in page
     assert "&lt;b&gt;bad" in page or "<b>bad</b>" not in page  # the upload's text is escaped
     assert 'http-equiv="refresh"' not in page  # done: no more reloading

@@ -374,7 +374,7 @@ CASES = [
          ("INSERT", "sales_salesday"), ("sales.importing.write",)),
     Case("import_orders_command", setup_import_file,
          lambda ctx, actor: run_import_command(ctx), None,
-         ("INSERT", "sales_salesday"), ("sales.management.commands.import_orders",),
+         ("INSERT", "sales_salesday"), ("sales.importing.batch",),
          integrity_error_recovers=True),
     Case("archive", setup_order,
          lambda ctx, actor: order_archive(order_id=ctx["order"].id, actor=actor),

@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product, ProductInventory
 from sales.api.importing import FastDocumentValidator, OrderImportSerializer, document_validate
+from sales.importing import batch as batch_module
 from sales.importing import order_import
 from sales.management.commands import import_orders
 from sales.models import Order, Sequence, ShipmentItem
@@ -137,13 +138,13 @@ def test_skip_existing_costs_one_query_per_batch(tmp_path):
 
 def test_batches_stream_the_file(tmp_path, monkeypatch):
     sizes = []
-    real = import_orders.orders_import_bulk
+    real = batch_module.orders_import_bulk
 
     def spy(plans, **kwargs):
         sizes.append(len(plans))
         return real(plans, **kwargs)
 
-    monkeypatch.setattr(import_orders, "orders_import_bulk", spy)
+    monkeypatch.setattr(batch_module, "orders_import_bulk", spy)
     run(write(tmp_path, [doc(f"B-{n}") for n in range(5)]), "--batch-size", "2")
     assert sizes == [2, 2, 1]
     assert Order.objects.count() == 5
@@ -160,8 +161,8 @@ def test_numbers_are_consecutive_and_gap_free(tmp_path):
 
 
 def test_stock_is_checked_line_by_line_within_a_batch(tmp_path, monkeypatch):
-    monkeypatch.setattr(import_orders.Command, "_one_by_one",
-                        lambda self, lines: pytest.fail("a stock shortage must not make the batch fall back"))
+    monkeypatch.setattr(batch_module, "_one_by_one",
+                        lambda *a, **k: pytest.fail("a stock shortage must not make the batch fall back"))
     product = ProductFactory(stock=5)
     item = {"sku": product.sku, "quantity": 2, "price": {"amount": 100, "tax": 0}}
     shipped = {"state": "successful"}
@@ -325,8 +326,8 @@ def _documents(catalog) -> list[dict]:
 
 
 def test_bulk_path_writes_exactly_what_the_api_service_writes(tmp_path, catalog, monkeypatch):
-    monkeypatch.setattr(import_orders.Command, "_one_by_one",
-                        lambda self, lines: pytest.fail("the bulk path must not fall back here"))
+    monkeypatch.setattr(batch_module, "_one_by_one",
+                        lambda *a, **k: pytest.fail("the bulk path must not fall back here"))
     for n, document in enumerate(_documents(catalog)):
         one, bulk = copy.deepcopy(document), copy.deepcopy(document)
         one["reference"], bulk["reference"] = f"EQ{n}-API", f"EQ{n}-BULK"

@@ -16,7 +16,8 @@ numbers from ``numbers_reserve``. Stock is checked document by document in file 
 a document that finds too little is refused alone (409 insufficient_stock) as it would be
 one at a time. When a write fails (say a reference imported meanwhile by someone else), the
 batch's documents are imported one by one through ``order_import`` instead, so each is
-accepted or refused on its own.
+accepted or refused on its own. The shape check (``ImportDocumentChecker``) and the batch
+(``sales.importing.batch.batch_import``) are the ones import jobs run.
 """
 
 from __future__ import annotations
@@ -28,33 +29,11 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError, transaction
-from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 from tqdm import tqdm
 
-from config.errors import DomainError
-from sales.api.importing import FastDocumentValidator, OrderImportSerializer
-from sales.events import events_scope
-from sales.importing import (
-    DuplicateReference,
-    ImportLookups,
-    error_describe,
-    import_plan,
-    json_no_constants,
-    order_import,
-    orders_import_bulk,
-    validation_error,
-)
-
-
-@dataclass
-class Line:
-    """A document that passed validation: planned and written with its batch."""
-
-    number: int
-    document: dict[str, Any]
-    data: dict[str, Any]
+from sales.api.importing import ImportDocumentChecker
+from sales.importing import ImportLookups, error_describe, json_no_constants
+from sales.importing.batch import CheckedDocument, batch_import
 
 
 @dataclass
@@ -83,15 +62,14 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {file}")
         self.skip_existing = skip_existing
         self.imported = self.skipped = self.failed = 0
-        self.validator = FastDocumentValidator()
-        self.serializer = OrderImportSerializer()
+        self.checker = ImportDocumentChecker()
         self.lookups = ImportLookups()
         quiet = options.get("verbosity", 1) == 0
         self.unit = "line"
         with open(file, "rb") as fh, tqdm(total=os.path.getsize(file), unit="B", unit_scale=True, desc="import",
                                            disable=quiet, leave=False, dynamic_ncols=True) as bar:
             self.bar = bar
-            batch: list[Line | Refused] = []
+            batch: list[CheckedDocument | Refused] = []
             for number, raw in self._records(fh):
                 line = self._parse(number, raw)
                 if line is not None:
@@ -150,7 +128,7 @@ class Command(BaseCommand):
         for start_line, value in values:
             yield start_line, _Parsed(value)
 
-    def _parse(self, number: int, raw: bytes | _Parsed) -> Line | Refused | None:
+    def _parse(self, number: int, raw: bytes | _Parsed) -> CheckedDocument | Refused | None:
         if isinstance(raw, _Parsed):
             if raw.error is not None:
                 return Refused(number, "parse_error", raw.error)
@@ -162,88 +140,29 @@ class Command(BaseCommand):
                 document = json.loads(raw, parse_constant=json_no_constants)
             except (ValueError, RecursionError) as exc:
                 return Refused(number, "parse_error", f"invalid JSON: {exc}")
-        if not isinstance(document, dict):
-            return Refused(number, "validation_error",
-                           f"a {self.unit} must hold one JSON object, not {type(document).__name__}")
-        data = self.validator(document)
-        if data is None:
-            try:
-                data = self.serializer.run_validation(document)
-            except ValidationError as exc:  # the same errors the API answers with
-                error = validation_error(exc.detail)
-                return Refused(number, error.code, error_describe(error))
-        return Line(number, document, data)
+        result = self.checker(document, unit=self.unit)
+        if isinstance(result, tuple):
+            return Refused(number, *result)
+        return CheckedDocument(number, document, result)
 
     # ----------------------------------------------------------------- batches
 
-    def _batch(self, lines: list[Line | Refused]) -> None:
+    def _batch(self, lines: list[CheckedDocument | Refused]) -> None:
         """Plan and write one batch; its bad lines are reported in line order."""
-        self.failures: list[tuple[int, str, str]] = [(x.number, x.code, x.message) for x in lines
-                                                     if isinstance(x, Refused)]
+        failures = [(x.number, x.code, x.message) for x in lines if isinstance(x, Refused)]
         try:
-            self._import([x for x in lines if isinstance(x, Line)])
+            outcome = batch_import([x for x in lines if isinstance(x, CheckedDocument)], lookups=self.lookups,
+                                   actor=None, skip_existing=self.skip_existing,
+                                   earlier="on an earlier line of this file")
+            self.imported += outcome.imported
+            self.skipped += outcome.skipped
+            failures += [(doc.number, error.code, error_describe(error)) for doc, error in outcome.refused]
         finally:
-            self.failed += len(self.failures)
-            if self.failures:
+            self.failed += len(failures)
+            if failures:
                 with self.bar.external_write_mode():
-                    for number, code, message in sorted(self.failures):
+                    for number, code, message in sorted(failures):
                         self.stderr.write(f"{self.unit} {number}: {code}: {message}")
-
-    def _fail(self, line: Line, error: DomainError) -> None:
-        self.failures.append((line.number, error.code, error_describe(error)))
-
-    def _import(self, lines: list[Line]) -> None:
-        if not lines:
-            return
-        lookups = self.lookups
-        lookups.prefetch([line.data for line in lines])
-        seen: set[str] = set()
-        plans, planned = [], []
-        now = timezone.now()
-        for line in lines:
-            reference = line.data["reference"]
-            if self.skip_existing and (reference in lookups.references_taken or reference in seen):
-                self.skipped += 1
-                continue
-            try:
-                if reference in seen:
-                    raise DuplicateReference(f"Reference {reference!r} appears on an earlier line of this file.",
-                                             field="reference")
-                plan = import_plan(line.data, line.document, lookups, actor=None, now=now)
-            except DomainError as exc:
-                self._fail(line, exc)
-                continue
-            seen.add(reference)
-            plans.append(plan)
-            planned.append(line)
-        if not plans:
-            return
-        try:
-            with transaction.atomic(), events_scope():
-                results = orders_import_bulk(plans, actor=None, lookups=lookups)
-        except (IntegrityError, DomainError):  # e.g. a reference imported meanwhile: each document on its own
-            self._one_by_one(planned)
-            return
-        for line, result in zip(planned, results, strict=True):
-            if isinstance(result, DomainError):
-                self._fail(line, result)
-            else:
-                self.imported += 1
-
-    def _one_by_one(self, lines: list[Line]) -> None:
-        """The batch could not be written whole: each document on its own, as the API would."""
-        for line in lines:
-            try:
-                order_import(document=line.document, actor=None, validated=line.data)
-            except DuplicateReference as exc:
-                if self.skip_existing:
-                    self.skipped += 1
-                else:
-                    self._fail(line, exc)
-            except DomainError as exc:
-                self._fail(line, exc)
-            else:
-                self.imported += 1
 
 
 @dataclass
