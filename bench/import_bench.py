@@ -236,6 +236,22 @@ def _stop_workers(procs: list) -> None:
             os.killpg(p.pid, signal.SIGKILL)
 
 
+def _empty_orders() -> None:
+    """Remove the orders (and everything that hangs on them) and the jobs of earlier rounds."""
+    from django.db import connection
+
+    from sales.models import ImportJob, Order, OrderCounter, SalesDay
+
+    if connection.vendor == "postgresql":
+        tables = ", ".join(f'"{m._meta.db_table}"' for m in (Order, ImportJob, OrderCounter, SalesDay))
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
+            cursor.execute("VACUUM ANALYZE")
+        return
+    for model in (ImportJob, OrderCounter, SalesDay, Order):
+        model.objects.all().delete()
+
+
 def _job_round(path: Path, workers: int, env: dict[str, str]) -> tuple[int, float, int]:
     """Import ``path`` as one job on ``workers`` fresh worker processes: (imported, seconds, chunks)."""
     from sales.models import ImportJob
@@ -371,6 +387,7 @@ def _main_jobs(args: argparse.Namespace) -> None:
             for r in range(args.rounds * len(counts)):
                 workers = counts[r % len(counts)]
                 path = Path(tmp) / f"round{r}.jsonl"
+                _empty_orders()  # every round starts from the same database, whichever ran before
                 _write_file(path, args.orders, f"J{r}", store, seed=r)
                 imported, elapsed, chunks = _job_round(path, workers, env)
                 rates[workers].append(imported / elapsed)
