@@ -314,11 +314,12 @@ IMPORT_JOB_BATCH = int(os.environ.get("IMPORT_JOB_BATCH", "500"))
 IMPORT_JOB_CHUNK = int(os.environ.get("IMPORT_JOB_CHUNK", "5000"))
 # A running chunk that has not saved a batch for this long lost its worker and is resumed.
 IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "300"))
+IMPORT_JOB_SWEEP_SECONDS = float(os.environ.get("IMPORT_JOB_SWEEP_SECONDS", "60"))  # how often beat looks for them
 
 CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": WEBHOOK_SWEEP_SECONDS},
     "webhooks-purge": {"task": "webhooks.purge", "schedule": 3600.0},
     "idempotency-keys-purge": {"task": "accounts.idempotency_keys_purge", "schedule": 3600.0},
     "sales-expire-unpaid-orders": {"task": "sales.expire_unpaid_orders", "schedule": UNPAID_ORDER_SWEEP_SECONDS},
-    "sales-import-jobs-resume": {"task": "sales.import_jobs_resume", "schedule": 60.0},
+    "sales-import-jobs-resume": {"task": "sales.import_jobs_resume", "schedule": IMPORT_JOB_SWEEP_SECONDS},
 }

@@ -264,8 +264,13 @@ def _slices(job: ImportJob) -> list[ImportJobChunk]:
 
 
 def _send_chunks(chunk_ids: list[int]) -> None:
+    """A task per chunk. A queued chunk's heartbeat is when its task was last sent: one whose task a
+    dead worker had taken (prefetched, never run) is sent again once that is IMPORT_JOB_STALE_SECONDS
+    old — and a chunk merely waiting its turn behind others gets at most one extra message per such
+    period, which finds it taken and does nothing."""
     from sales.tasks import import_job_chunk_run_task
 
+    ImportJobChunk.objects.filter(id__in=chunk_ids, status=ImportJobStatus.QUEUED).update(heartbeat_at=timezone.now())
     for chunk_id in chunk_ids:
         import_job_chunk_run_task.delay(chunk_id)
 
@@ -281,7 +286,10 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             if not claimed:
                 return None
             job = ImportJob.objects.get(id=job_id)
-            chunks = ImportJobChunk.objects.bulk_create(_slices(job))
+            chunks = _slices(job)
+            for chunk in chunks:
+                chunk.heartbeat_at = now  # its task is sent at the commit
+            ImportJobChunk.objects.bulk_create(chunks)
             ids = [c.id for c in chunks]
             transaction.on_commit(lambda: _send_chunks(ids), robust=True)
     except Exception as exc:  # the upload cannot be read: the job says so
@@ -332,9 +340,8 @@ def import_jobs_resume() -> int:
     cutoff = now - timedelta(seconds=float(settings.IMPORT_JOB_STALE_SECONDS))
     jobs = list(ImportJob.objects.filter(status=ImportJobStatus.QUEUED, created_at__lt=cutoff)
                 .order_by("id").values_list("id", flat=True))
-    chunks = list(ImportJobChunk.objects.filter(
-        _stale(now) | Q(status=ImportJobStatus.QUEUED, job__started_at__lt=cutoff))
-        .order_by("id").values_list("id", flat=True))
+    chunks = list(ImportJobChunk.objects.filter(_stale(now) | Q(status=ImportJobStatus.QUEUED, heartbeat_at__lt=cutoff))
+                  .order_by("id").values_list("id", flat=True))
     for job_id in jobs:
         import_job_run_task.delay(job_id)
     _send_chunks(chunks)
