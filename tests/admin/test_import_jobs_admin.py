@@ -12,17 +12,11 @@ from django.test import Client
 
 from sales.models import ImportJob, Order
 from tests.accounts.factories import UserFactory
+from tests.sales.helpers import import_document as doc
 
 pytestmark = pytest.mark.django_db
 
 UPLOAD = "/admin/sales/importjob/upload/"
-
-
-def doc(reference: str, **overrides) -> dict:
-    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
-            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
-    data.update(overrides)
-    return data
 
 
 def test_upload_runs_the_job_and_its_page_shows_progress_and_errors(admin_client,

@@ -14,3 +14,12 @@ def placed_order(*lines, **kwargs) -> Order:
         lines = ((ProductFactory(price=Decimal("10.00"), stock=10), 2),)
     cart = ready_cart(*lines, **kwargs)
     return order_place(cart_id=cart.id, actor=None)
+
+
+def import_document(reference: str, **overrides) -> dict:
+    """A minimal §7.2 import document: one custom line of 10.00 + 2.00 tax, a new customer named by
+    the reference, no e-mail; ``overrides`` replace top-level keys."""
+    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
+            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
+    data.update(overrides)
+    return data

@@ -29,15 +29,9 @@ from sales.models import Order, Sequence, ShipmentItem
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import ProductFactory, TaxCategoryFactory, TaxRateFactory, default_source
 from tests.customers.factories import CustomerFactory
+from tests.sales.helpers import import_document as doc
 
 pytestmark = pytest.mark.django_db
-
-
-def doc(reference: str, **overrides) -> dict:
-    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
-            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
-    data.update(overrides)
-    return data
 
 
 def write(tmp_path: Path, lines: list, name: str = "orders.jsonl") -> Path:

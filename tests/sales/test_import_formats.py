@@ -12,15 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sales.models import Order
+from tests.sales.helpers import import_document as doc
 
 pytestmark = pytest.mark.django_db
-
-
-def doc(reference: str, **overrides) -> dict:
-    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
-            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
-    data.update(overrides)
-    return data
 
 
 def run(path: Path, *, fails: bool = False) -> tuple[str, str]:

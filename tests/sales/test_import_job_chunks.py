@@ -24,15 +24,9 @@ from sales.services.import_jobs import (
     import_jobs_resume,
 )
 from tests.catalog.factories import ProductFactory
+from tests.sales.helpers import import_document as doc
 
 pytestmark = pytest.mark.django_db
-
-
-def doc(reference: str, **overrides) -> dict:
-    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
-            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
-    data.update(overrides)
-    return data
 
 
 def stocked(sku: str) -> dict:

@@ -10,18 +10,12 @@ import json
 import pytest
 
 from sales.models import Order
+from tests.sales.helpers import import_document as doc
 from tests.webhooks.test_celery_worker import broker, wait_until, workers  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 URL = "/api/admin/import-jobs"
-
-
-def doc(reference: str, **overrides) -> dict:
-    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
-            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
-    data.update(overrides)
-    return data
 
 
 def test_a_worker_runs_the_job_the_post_queued(api, workers, monkeypatch):  # noqa: F811

@@ -15,18 +15,12 @@ from catalog.models import Product
 from sales.models import ImportJob, ImportJobChunk, Order
 from sales.services.import_jobs import import_job_chunk_run, import_job_create, import_job_run
 from tests.catalog.factories import ProductFactory
+from tests.sales.helpers import import_document as doc
 from tests.sales.lifecycle_support import assert_error
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/admin/import-jobs"
-
-
-def doc(reference: str, **overrides) -> dict:
-    data = {"reference": reference, "email": f"{reference.lower()}@example.com", "notify": False,
-            "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1, "price": {"amount": 1000, "tax": 200}}]}
-    data.update(overrides)
-    return data
 
 
 def upload(text: str, name: str = "orders.jsonl") -> dict:
