@@ -13,12 +13,15 @@ authentication it reads the user with: config knows no app.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from rest_framework.request import Request
@@ -57,6 +60,29 @@ def _answers(request: HttpRequest) -> bool:
     return view is not None and handles(view, request.method or "")
 
 
+def request_digest(request: HttpRequest) -> str:
+    """What the request says, as a SHA-256: its body; for multipart/form-data its fields and the
+    SHA-256 of each file (SPEC §11). A retried upload has another boundary and may order its parts
+    otherwise, and its files are read through Django's upload handlers (to disk past
+    FILE_UPLOAD_MAX_MEMORY_SIZE), never held as one body in memory — so an upload larger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE is not refused for carrying an Idempotency-Key."""
+    if request.content_type != "multipart/form-data":
+        return hashlib.sha256(request.body or b"").hexdigest()
+    files: dict[str, list[str]] = {}
+    for name, uploads in request.FILES.lists():
+        digests = []
+        for upload in uploads:
+            sha = hashlib.sha256()
+            for chunk in upload.chunks():
+                sha.update(chunk)
+            upload.seek(0)  # the view reads it again
+            digests.append(sha.hexdigest())
+        files[name] = digests
+    fields = {name: values for name, values in request.POST.lists()}
+    canonical = json.dumps({"fields": fields, "files": files}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -73,7 +99,10 @@ class IdempotencyMiddleware:
         user = _user_for(request)
         if user is None:
             return self.get_response(request)
-        digest = hashlib.sha256(request.body or b"").hexdigest()
+        try:
+            digest = request_digest(request)
+        except (MultiPartParserError, RequestDataTooBig, SuspiciousOperation):
+            return self.get_response(request)  # the view refuses what cannot be read (400/413); nothing to keep
         path = request.get_full_path()
         scope = {"user": user, "key": key, "method": request.method, "path": path}
         IdempotencyRecord.objects.filter(**scope, created_at__lt=timezone.now() - TTL).delete()

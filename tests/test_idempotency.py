@@ -42,3 +42,57 @@ def test_keys_are_scoped_by_path_and_dry_runs_are_not_stored(api):
     assert r2.status_code == 201
     r3 = api.post(f"/api/admin/orders/{b.id}/invoices", {}, format="json", HTTP_IDEMPOTENCY_KEY="x")
     assert r3.status_code == 201 and r3.json()["id"] != r2.json()["id"]
+
+
+# ---------------------------------------------------------------- multipart (SPEC §11)
+
+def _multipart(api, boundary: str, files: dict[str, bytes], key: str, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import encode_multipart
+
+    data = {**fields, **{name: SimpleUploadedFile(f"{name}.jsonl", body) for name, body in files.items()}}
+    return api.generic("POST", "/api/admin/import-jobs", encode_multipart(boundary, data),
+                       content_type=f"multipart/form-data; boundary={boundary}", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def _jsonl(*references: str, pad: int = 0) -> bytes:
+    """JSON Lines of import documents, each line padded with ``pad`` trailing spaces (still JSON)."""
+    import json
+
+    lines = [json.dumps({"reference": ref, "email": f"{ref.lower()}@example.com", "notify": False,
+                         "items": [{"sku": "CUSTOM", "name": "Custom", "quantity": 1,
+                                    "price": {"amount": 1000, "tax": 200}}]}) + " " * pad for ref in references]
+    return "\n".join(lines).encode()
+
+
+def test_a_multipart_retry_with_another_boundary_replays(api, django_capture_on_commit_callbacks):
+    from sales.models import ImportJob
+
+    body = _jsonl("MP-1", "MP-2")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _multipart(api, "first-boundary-1", {"file": body}, "mp")
+    assert first.status_code == 202, first.content[:300]
+    again = _multipart(api, "another-boundary-2", {"file": body}, "mp")
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert ImportJob.objects.count() == 1
+    # Another file under the same key: 422, and nothing more is queued.
+    other = _multipart(api, "b3", {"file": _jsonl("MP-3")}, "mp")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert ImportJob.objects.count() == 1
+
+
+def test_a_multipart_upload_larger_than_the_body_limit_may_carry_a_key(api, settings,
+                                                                       django_capture_on_commit_callbacks):
+    """The file goes through Django's upload handlers (to a temporary file past 2.5 MB), not into
+    memory as one body: with a key it is accepted as without one (it was a 413)."""
+    from sales.models import ImportJob, Order
+
+    body = _jsonl(*[f"BIG-{n}" for n in range(30)], pad=100_000)  # ~3 MB
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _multipart(api, "big-1", {"file": body}, "big")
+    assert first.status_code == 202, first.content[:300]
+    replay = _multipart(api, "big-2", {"file": body}, "big")
+    assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
+    assert ImportJob.objects.count() == 1 and Order.objects.filter(reference__startswith="BIG-").count() == 30
