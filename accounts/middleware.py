@@ -60,6 +60,16 @@ def _answers(request: HttpRequest) -> bool:
     return view is not None and handles(view, request.method or "")
 
 
+# The answers a retry replays (SPEC §11): successes and the action's own refusals. Never 401, 403,
+# 429 or 5xx: a retry after the token, the permission, the rate or the server is fixed runs for real.
+KEPT_REFUSALS = {400, 404, 409}
+
+
+def _kept(response: HttpResponseBase) -> bool:
+    status = response.status_code
+    return not getattr(response, "streaming", False) and (200 <= status < 300 or status in KEPT_REFUSALS)
+
+
 def request_digest(request: HttpRequest) -> str:
     """What the request says, as a SHA-256: its body; for multipart/form-data its fields and the
     SHA-256 of each file (SPEC §11). A retried upload has another boundary and may order its parts
@@ -116,7 +126,7 @@ class IdempotencyMiddleware:
         except Exception:
             record.delete()
             raise
-        if response.status_code >= 500 or getattr(response, "streaming", False):
+        if not _kept(response):
             record.delete()
             return response
         record.finished = True

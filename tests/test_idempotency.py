@@ -96,3 +96,20 @@ def test_a_multipart_upload_larger_than_the_body_limit_may_carry_a_key(api, sett
     replay = _multipart(api, "big-2", {"file": body}, "big")
     assert replay.status_code == 202 and replay["Idempotent-Replayed"] == "true"
     assert ImportJob.objects.count() == 1 and Order.objects.filter(reference__startswith="BIG-").count() == 30
+
+
+def test_a_403_is_not_kept_so_the_retry_after_the_grant_runs(staff_api):
+    from django.contrib.auth.models import Permission
+
+    order = placed_order()
+    client = staff_api("sales.view_order")
+    url = f"/api/admin/orders/{order.id}/invoices"
+    denied = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="perm")
+    assert denied.status_code == 403
+    from accounts.models import User
+
+    staff = User.objects.filter(is_staff=True, is_superuser=False).latest("id")  # the client's user
+    staff.user_permissions.add(Permission.objects.get(content_type__app_label="sales", codename="add_invoice"))
+    granted = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="perm")
+    assert granted.status_code == 201 and "Idempotent-Replayed" not in granted
+    assert Invoice.objects.filter(order=order).count() == 1
