@@ -1,10 +1,11 @@
 """`Idempotency-Key` on POST/PATCH/DELETE under /api/admin/ (SPEC §11).
 
-The same key with the same body replays the first response (success or 4xx refusal) for 24
-hours; with a different body → 422 idempotency_key_reused; while the first request is still
-running a retry waits briefly for it, else gets 409 idempotency_key_in_use. Keys are scoped
-to the user, the method and the path with its query string. Dry runs are never stored; 5xx
-responses are not stored, so the client may retry.
+The same key with the same body replays the first response (a success, or the action's own
+refusal: 400, 404, 409) for 24 hours; with a different body → 422 idempotency_key_reused; while
+the first request is still running a retry waits briefly for it, else gets 409
+idempotency_key_in_use. Keys are scoped to the user, the method and the path with its query
+string. Dry runs are never stored; 401, 403, 429 and 5xx are not stored, so the client may
+retry once the cause is fixed. A multipart body compares by its fields and each file's SHA-256.
 
 It lives in accounts, beside the stored answers (``IdempotencyRecord``) and the token
 authentication it reads the user with: config knows no app.
