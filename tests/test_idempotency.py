@@ -113,3 +113,14 @@ def test_a_403_is_not_kept_so_the_retry_after_the_grant_runs(staff_api):
     granted = client.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="perm")
     assert granted.status_code == 201 and "Idempotent-Replayed" not in granted
     assert Invoice.objects.filter(order=order).count() == 1
+
+
+def test_login_ignores_the_header(api, admin_user):
+    """SPEC §11: two logins with one key are two logins, two tokens (even sent with a valid token)."""
+    admin_user.set_password("pass-word-123")
+    admin_user.save()
+    body = {"email": admin_user.email, "password": "pass-word-123"}
+    first = api.post("/api/admin/login", body, format="json", HTTP_IDEMPOTENCY_KEY="login")
+    again = api.post("/api/admin/login", body, format="json", HTTP_IDEMPOTENCY_KEY="login")
+    assert first.status_code == again.status_code == 200, first.content[:300]
+    assert "Idempotent-Replayed" not in again and first.json()["token"] != again.json()["token"]
