@@ -52,13 +52,15 @@ def _user_for(request: HttpRequest) -> Any:
 
 
 def _answers(request: HttpRequest) -> bool:
-    """Whether the endpoint has this method: one that it does not have is a 405 (or a 404 for no
-    endpoint), whatever Idempotency-Key says."""
+    """Whether the endpoint has this method and keeps keys: one that it does not have is a 405 (or
+    a 404 for no endpoint), whatever Idempotency-Key says; a view marked
+    ``idempotency_key_ignored`` (login: every login is a new token) runs as if no key were sent."""
     try:
         view = getattr(resolve(request.path_info).func, "cls", None)
     except Resolver404:
         return False
-    return view is not None and handles(view, request.method or "")
+    return (view is not None and handles(view, request.method or "")
+            and not getattr(view, "idempotency_key_ignored", False))
 
 
 # The answers a retry replays (SPEC §11): successes and the action's own refusals. Never 401, 403,

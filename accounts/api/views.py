@@ -14,6 +14,7 @@ from .serializers import LoginResponseSerializer, LoginSerializer, UserSummarySe
 
 class LoginView(APIView):
     authentication_classes: list = []
+    idempotency_key_ignored = True  # SPEC §11: a retried login is a new login (a replay would hand out a stored token)
     permission_classes = [AllowAny, RequestChecks]
 
     @extend_schema(
