@@ -233,6 +233,10 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.request_checks.ContentNegotiation",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
+    # SPEC §5: timestamps are ISO 8601 in UTC with at least millisecond precision. DRF's default
+    # (isoformat) drops the fraction when it is zero ("…T10:00:00Z", e.g. an imported order's
+    # ordered_at), so a sync client comparing strings would see two precisions: always six places.
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "PAGE_SIZE": 50,
 }
 

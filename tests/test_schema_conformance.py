@@ -239,3 +239,21 @@ def test_dry_runs_of_actions_match_the_documented_answer(api, schema, action, st
     r = api.post(f"/api/admin/orders/{order.id}/{action}?dry_run=true", {}, format="json")
     assert r.status_code == status, r.content[:300]
     _assert_matches(schema, f"/api/admin/orders/{{order_id}}/{action}", "post", status, r.json())
+
+
+def test_timestamps_always_carry_their_fraction(api):
+    """SPEC §5: ISO 8601 with at least millisecond precision, also when the fraction is zero (an
+    imported order's ordered_at) — in the detail, the list's fast rows and documents alike."""
+    from datetime import UTC, datetime
+
+    from sales.models import Order
+
+    order = placed_order()
+    Order.objects.filter(id=order.id).update(created_at=datetime(2024, 2, 1, 10, 0, tzinfo=UTC))
+    assert api.get(f"/api/admin/orders/{order.id}").json()["created_at"] == "2024-02-01T10:00:00.000000Z"
+    row = next(r for r in api.get("/api/admin/orders").json()["results"] if r["id"] == order.id)
+    assert row["created_at"] == "2024-02-01T10:00:00.000000Z"
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+    assert stamp.match(row["updated_at"])
+    invoice = api.post(f"/api/admin/orders/{order.id}/invoices", {}, format="json").json()
+    assert stamp.match(invoice["created_at"])
