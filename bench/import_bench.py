@@ -33,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -269,8 +270,8 @@ def _job_round(path: Path, workers: int, env: dict[str, str]) -> tuple[int, floa
         elapsed = time.perf_counter() - started
         if job.status != "done":
             raise SystemExit(f"job {job.id} failed: {job.failure}")
-        print("   chunks by worker process:", dict(sorted(__import__("collections").Counter(
-            job.chunks.values_list("worker", flat=True)).items())), flush=True)
+        by_worker = Counter(job.chunks.values_list("worker", flat=True))
+        print("   chunks by worker process:", dict(sorted(by_worker.items())), flush=True)
         return job.imported, elapsed, job.chunks.count()
     finally:
         _stop_workers(procs)
