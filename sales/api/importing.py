@@ -614,10 +614,12 @@ class ImportDocumentChecker:
         self.fast = FastDocumentValidator()
         self.serializer = OrderImportSerializer()
 
-    def __call__(self, document: Any, *, unit: str = "document") -> dict | tuple[str, str]:
+    def __call__(self, document: Any, *, unit: str = "document", raw: bytes | None = None) -> dict | tuple[str, str]:
+        """``raw``: the JSON text ``document`` was parsed from, when the caller has it: text with
+        neither a NUL byte nor a ``\\u0000`` escape cannot hold a NUL, so the walk is skipped."""
         if not isinstance(document, dict):
             return "validation_error", f"a {unit} must hold one JSON object, not {type(document).__name__}"
-        where = _nul_path(document)
+        where = None if raw is not None and b"\\u0000" not in raw and b"\x00" not in raw else _nul_path(document)
         if where is not None:
             return "validation_error", f"{where}: NUL characters (\\u0000) are not allowed."
         data = self.fast(document)

@@ -31,6 +31,7 @@ class CheckedDocument:
     number: int
     document: dict[str, Any]
     data: dict[str, Any]
+    raw: bytes | None = None  # the JSON text of the document, when the reader has it (a line of JSON Lines)
 
 
 @dataclass
@@ -59,7 +60,7 @@ def batch_import(documents: Sequence[CheckedDocument], *, lookups: ImportLookups
         try:
             if reference in seen:
                 raise DuplicateReference(f"Reference {reference!r} appears {earlier}.", field="reference")
-            plan = import_plan(checked.data, checked.document, lookups, actor=actor, now=now)
+            plan = import_plan(checked.data, checked.document, lookups, actor=actor, now=now, raw=checked.raw)
         except DomainError as exc:
             outcome.refused.append((checked, exc))
             continue

@@ -7,7 +7,7 @@ the database does:
 
 - ``BulkTable.build`` turns rows (dicts; a missing key takes the field's default) into tuples in
   column order, ready for the driver: decimals as text (optionally), datetimes as the backend stores them,
-  JSON as text (a ``JsonText`` value is JSON already and goes in as it is). It reads no
+  JSON as text (``config.jsontext``; a ``JsonText`` value is JSON already and goes in as it is). It reads no
   database, so a forked planning process can build rows (``seed_demo --workers``).
 - ``BulkTable.insert`` sends them: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on the raw
   sqlite3 connection (inside the caller's transaction), ``bulk_create`` on other engines.
@@ -33,6 +33,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.utils import timezone
 
+from config.jsontext import json_text
 from sales.services.common import LineAmounts
 
 Row = dict[str, Any]
@@ -43,15 +44,22 @@ class JsonText(str):
     """A value already serialised as JSON (the bulk writer stores it as is)."""
 
 
-def bulk_written(*, order_ids: Sequence[int]) -> None:
+def bulk_written(*, order_ids: Sequence[int], written: tuple[Sequence[tuple[Any, Sequence[Any]]],
+                                                             Sequence[tuple[datetime, Decimal, Decimal]]] | None = None
+                 ) -> None:
     """Called by every bulk writer (import, seed_demo) after it has written ``order_ids`` with
     their lines, documents and events, inside the same transaction. Rows written in bulk go
     around the services, so what the services keep up to date besides those rows — the status
     counters and the dashboard's day rollups (sales.services.counters) — is brought up to date
-    here, from the database. Both writers put ``work_left`` in their order rows."""
-    from sales.services.counters import orders_added  # services sit above this writer's module
+    here: from the database, or from ``written`` (the order and item rows as written, and the
+    invoices', as ``counters.orders_added_written`` takes them) when the writer has them in
+    memory. Both writers put ``work_left`` in their order rows."""
+    from sales.services import counters  # services sit above this writer's module
 
-    orders_added(list(order_ids), work_left_written=True)
+    if written is not None:
+        counters.orders_added_written(*written)
+        return
+    counters.orders_added(list(order_ids), work_left_written=True)
 
 
 def _naive_utc_text(value: Any) -> Any:
@@ -83,7 +91,7 @@ def _datetime_text(column: Sequence[Any]) -> list[Any]:
 
 def _json_converter(encoder: type[json.JSONEncoder] | None) -> Converter:
     def convert(column: Sequence[Any]) -> list[Any]:
-        return [v if v is None else str(v) if isinstance(v, JsonText) else json.dumps(v, cls=encoder)
+        return [v if v is None else str(v) if isinstance(v, JsonText) else json_text(v, encoder=encoder)
                 for v in column]
     return convert
 
@@ -268,7 +276,7 @@ class BulkWriter:
         """A JSON value serialised once (a ``JsonText``), for rows that share it or cross processes."""
         if value is None or not self.raw:
             return value
-        return JsonText(json.dumps(value))
+        return JsonText(json_text(value))
 
     def build(self, model: type[Model], rows: Iterable[Row]) -> list[tuple[Any, ...]]:
         return self.tables[model].build(rows)

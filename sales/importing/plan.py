@@ -5,6 +5,7 @@ import (SPEC §7.2) lives here; the writers only write what a plan says."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from catalog.errors import CurrencyNotSupported, InventorySourceNotFound, Varian
 from catalog.models import Currency, Product, ProductType
 from config.error_codes import CommonErrorCode
 from config.errors import InvalidInput
+from config.jsontext import json_text
 from config.money import ZERO, q2, split_pro_rata
 from customers.errors import CustomerNotFound
 from customers.models import ADDRESS_FIELDS
@@ -92,7 +94,7 @@ class ImportPlan:
     notify: bool
     buy_items: bool
     source_document: dict[str, Any]
-    source_json: str  # the document as JSONField stores it (json.dumps), made once
+    source_json: str  # the document as JSONField stores it (JSON text), made once
     reserve: dict[int, int] = field(default_factory=dict)  # product id → units to reserve (ordered)
     ship: dict[int, int] = field(default_factory=dict)  # product id → units shipments take at the default source
 
@@ -152,7 +154,15 @@ def _split_gross(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
     return gross - tax, tax
 
 
-def _source_json(document: dict[str, Any]) -> str:
+# A number literal parses as infinity only when it is huge: a hundred digits or more, or an exponent of
+# 100 or more. Text with neither (in its strings either: this errs only towards the slow check) cannot
+# hold one, so the fast serialiser (which would write infinity as null) is safe for it.
+_MAYBE_INFINITE = re.compile(rb"[0-9]{100}|[eE]\+?0*[1-9][0-9]{2}")
+
+
+def _source_json(document: dict[str, Any], raw: bytes | None) -> str:
+    if raw is not None and _MAYBE_INFINITE.search(raw) is None:
+        return json_text(document)
     try:  # stored as JSON: a number JSON can write but not hold (1e400 parses as infinity) is refused here
         return json.dumps(document, allow_nan=False)
     except ValueError:
@@ -620,10 +630,11 @@ def _event_summary(data: dict[str, Any], order: dict[str, Any], p: _Parts, *, in
 
 
 def import_plan(data: dict[str, Any], document: dict[str, Any], lookups: ImportLookups, *, actor: User | None,
-                now: datetime) -> ImportPlan:
+                now: datetime, raw: bytes | None = None) -> ImportPlan:
     """Every rule of the import, in SPEC order: ids in the body (400), the reference (409), then
-    quantities (409). Pure apart from ``lookups``; writes nothing. Stock is checked by the writers."""
-    source_json = _source_json(document)
+    quantities (409). Pure apart from ``lookups``; writes nothing. Stock is checked by the writers.
+    ``raw``: the JSON text the document was parsed from, when the caller has it (a bulk import's line)."""
+    source_json = _source_json(document, raw)
     status = _status(data)
     currency = _currency(data, lookups)
     billing = _address(data.get("billing_address"))

@@ -228,7 +228,9 @@ def _write_bulk(orders: list[_Memory], tables: dict[type, BulkTable], *, now: da
     tables[OrderComment].insert_rows([{"order_id": m.order.id, **c} for m in orders for c in m.plan.comments], now=now)
     events = [{"order_id": m.order.id, "type": EventType.IMPORTED.value, "actor_id": actor_id,
                "data": imported_data(m.order.number, m.plan.event)} for m in orders]
-    later = _invoices_bulk(orders, tables, now, actor_id) + _shipments_bulk(orders, tables, now, actor_id, source)
+    invoiced = _invoices_bulk(orders, tables, now, actor_id)
+    later = [(position, event) for position, event, _ in invoiced] + _shipments_bulk(orders, tables, now, actor_id,
+                                                                                      source)
     later.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
     events_record_bulk(events + [e for _, e in later],
                        insert=lambda rows: tables[OrderEvent].insert_rows(rows, returning=True, now=now))
@@ -237,7 +239,8 @@ def _write_bulk(orders: list[_Memory], tables: dict[type, BulkTable], *, now: da
         if m.plan.notify:
             email_after_commit(order_id=m.order.id, kind="order_placed",
                                checkout_url=checkout_url_for(cast(Order, m.order)))
-    bulk_written(order_ids=order_ids)
+    bulk_written(order_ids=order_ids, written=([(m.order, m.items) for m in orders],
+                                               [revenue for _, _, revenue in invoiced]))
     return order_ids
 
 
@@ -249,8 +252,9 @@ def _written(pairs: list[Pair]) -> list[LineAmounts]:
 
 
 def _invoices_bulk(orders: list[_Memory], tables: dict[type, BulkTable], now: datetime,
-                   actor_id: int | None) -> list[tuple[int, Row]]:
-    """The paid invoices and their lines; their ``invoiced`` events, by order position."""
+                   actor_id: int | None) -> list[tuple[int, Row, tuple[datetime, Decimal, Decimal]]]:
+    """The paid invoices and their lines; their ``invoiced`` events, by order position, with each
+    invoice's (created_at, grand_total, the order's exchange rate) for the revenue rollup."""
     invoiced = [(m, _written(m.invoice)) for m in orders if m.invoice is not None]
     if not invoiced:
         return []
@@ -263,7 +267,8 @@ def _invoices_bulk(orders: list[_Memory], tables: dict[type, BulkTable], now: da
                                      for r in document_item_rows("invoice_id", doc_id, lines)], now=now)
     return [(m.position, {"order_id": m.order.id, "type": EventType.INVOICED.value, "actor_id": actor_id,
                           "data": invoiced_data(invoice_id=doc_id, number=row["number"],
-                                                grand_total=row["grand_total"], items=lines_data(lines))})
+                                                grand_total=row["grand_total"], items=lines_data(lines))},
+             (row["created_at"], row["grand_total"], m.order.exchange_rate))
             for doc_id, row, (m, lines) in zip(ids, rows, invoiced, strict=True)]
 
 

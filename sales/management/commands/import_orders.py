@@ -140,10 +140,11 @@ class Command(BaseCommand):
                 document = json.loads(raw, parse_constant=json_no_constants)
             except (ValueError, RecursionError) as exc:
                 return Refused(number, "parse_error", f"invalid JSON: {exc}")
-        result = self.checker(document, unit=self.unit)
+        text = None if isinstance(raw, _Parsed) else raw
+        result = self.checker(document, unit=self.unit, raw=text)
         if isinstance(result, tuple):
             return Refused(number, *result)
-        return CheckedDocument(number, document, result)
+        return CheckedDocument(number, document, result, raw=text)
 
     # ----------------------------------------------------------------- batches
 
