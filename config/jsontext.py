@@ -15,7 +15,6 @@ reader and no jsonb column accepts); callers that must refuse such a number chec
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import orjson
@@ -23,9 +22,14 @@ import orjson
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
-@cache
+_ENCODERS: dict[type[json.JSONEncoder] | None, json.JSONEncoder] = {}
+
+
 def _encoder(cls: type[json.JSONEncoder] | None) -> json.JSONEncoder:
-    return (cls or json.JSONEncoder)()
+    instance = _ENCODERS.get(cls)
+    if instance is None:
+        instance = _ENCODERS[cls] = (cls or json.JSONEncoder)()
+    return instance
 
 
 def json_text(value: Any, *, encoder: type[json.JSONEncoder] | None = None) -> str:
