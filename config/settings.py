@@ -319,6 +319,10 @@ IMPORT_JOB_CHUNK = int(os.environ.get("IMPORT_JOB_CHUNK", "5000"))
 # A running chunk that has not saved a batch for this long lost its worker and is resumed.
 IMPORT_JOB_STALE_SECONDS = float(os.environ.get("IMPORT_JOB_STALE_SECONDS", "300"))
 IMPORT_JOB_SWEEP_SECONDS = float(os.environ.get("IMPORT_JOB_SWEEP_SECONDS", "60"))  # how often beat looks for them
+# The bulk import checks and locks its rows' foreign-key parents itself, one query per table, and
+# skips PostgreSQL's per-row foreign-key triggers for those inserts, where the role may (superuser,
+# or `GRANT SET ON PARAMETER session_replication_role TO <role>` on PostgreSQL 15+; README).
+BULK_SKIP_FK_TRIGGERS = env_bool("BULK_SKIP_FK_TRIGGERS", True)
 
 CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {"task": "webhooks.retry_due", "schedule": WEBHOOK_SWEEP_SECONDS},

@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import Field, ForeignKey, Model
 from django.utils import timezone
 
 from config.jsontext import json_text
@@ -108,6 +111,8 @@ class _Layout:
     def __init__(self, fields: list[Field[Any, Any]], vendor: str, decimals_as_text: bool) -> None:
         self.fields = fields
         self.attnames = [f.attname for f in fields]
+        self.foreign_keys = [(n, f) for n, f in enumerate(fields)
+                             if isinstance(f, ForeignKey) and getattr(f, "db_constraint", True)]
         self.stamped = [n for n, f in enumerate(fields) if _stamped(f)]
         defaults: list[Any] = []
         for f in fields:
@@ -159,6 +164,7 @@ class BulkTable:
         assert pk is not None
         self.pk_column = pk.column
         self.sequence: str | None = None
+        self.guard: ParentsGuard | None = None  # set inside BulkWriter.parents_locked()
 
     def defaults(self, now: datetime) -> Row:
         """The values a new row has (as a new model instance has them; ``now`` where stamped), by attname."""
@@ -196,6 +202,8 @@ class BulkTable:
         if self.vendor == "sqlite":
             raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(layout.fields))})", tuples)
             return
+        if self.guard is not None:
+            self.guard.check(layout, tuples)
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in tuples:
                 copy.write_row(row)
@@ -224,6 +232,8 @@ class BulkTable:
             ids = self.new_ids(len(rows), connection)
             for row, pk in zip(rows, ids, strict=True):
                 row["id"] = pk
+            if self.guard is not None:
+                self.guard.inserted[self.model].update(ids)  # rows of this table that others here may name
             self.insert(self.build(rows, now=now), connection=connection)
             return ids
         if self.vendor == "sqlite":
@@ -247,6 +257,44 @@ class BulkTable:
         return ids
 
 
+class ParentsGuard:
+    """What PostgreSQL's foreign-key triggers would check, done per insert instead of per row:
+    every foreign-key value of the rows inserted must name a row inserted under this guard (an id
+    this transaction took from the table's sequence and wrote) or an existing row, which is then
+    locked ``FOR KEY SHARE`` (the lock the trigger takes: nobody can delete it or change its key
+    until this transaction ends). One query per parent table and insert, in key order; a
+    missing parent raises IntegrityError, as the trigger would at commit."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.inserted: defaultdict[type[Model], set[Any]] = defaultdict(set)
+        self.locked: defaultdict[type[Model], set[Any]] = defaultdict(set)
+
+    def check(self, layout: _Layout, tuples: Sequence[tuple[Any, ...]]) -> None:
+        qn = self.connection.ops.quote_name
+        for n, fk in layout.foreign_keys:
+            parent = fk.related_model
+            values = {t[n] for t in tuples}
+            values.discard(None)
+            if fk.target_field.primary_key:
+                values -= self.inserted[parent]
+            values -= self.locked[parent]
+            if not values:
+                continue
+            target = fk.target_field.column
+            assert target is not None
+            column = qn(target)
+            with self.connection.cursor() as cursor:
+                cursor.execute(f"SELECT {column} FROM {qn(parent._meta.db_table)} WHERE {column} = ANY(%s) "
+                               f"ORDER BY {column} FOR KEY SHARE", [sorted(values)])
+                found = {row[0] for row in cursor.fetchall()}
+            missing = values - found
+            if missing:
+                raise IntegrityError(f"{fk.model._meta.db_table}.{fk.column}: no {parent._meta.db_table} row "
+                                     f"with {fk.target_field.column} in {sorted(missing)[:5]}")
+            self.locked[parent] |= found
+
+
 class BulkWriter:
     """The tables of a set of models on one database vendor, and the PostgreSQL session
     settings of a bulk load."""
@@ -262,6 +310,50 @@ class BulkWriter:
             m: BulkTable(m, self.vendor, decimals_as_text=decimals_as_text) for m in models}
         self.replica = False
         self.tuned = False
+        self.triggers_skippable: bool | None = None  # may this role set session_replication_role? (asked once)
+
+    @contextmanager
+    def parents_locked(self) -> Iterator[None]:
+        """For the inserts of one write inside the caller's transaction (the bulk import): on
+        PostgreSQL, where the role may set ``session_replication_role`` and
+        ``settings.BULK_SKIP_FK_TRIGGERS`` is on, the per-row foreign-key triggers are skipped for
+        these inserts (each queues a check that runs at commit: about a tenth of an import's
+        time) and a ``ParentsGuard`` checks and locks the parents instead. The setting is
+        ``SET LOCAL`` inside a savepoint, and set back when the block ends, so nothing else of the
+        transaction (the webhook sinks' rows, say) runs without its triggers; an error rolls the
+        savepoint, and the setting with it, back. Elsewhere the triggers check as usual."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        if (self.vendor != "postgresql" or not connection.in_atomic_block
+                or not settings.BULK_SKIP_FK_TRIGGERS or not self._triggers_skippable(connection)):
+            yield
+            return
+        guard = ParentsGuard(connection)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            for table in self.tables.values():
+                table.guard = guard
+            try:
+                yield
+            finally:
+                for table in self.tables.values():
+                    table.guard = None
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+    def _triggers_skippable(self, connection: BaseDatabaseWrapper) -> bool:
+        if self.triggers_skippable is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                row = cursor.fetchone()
+                allowed = bool(row and row[0])
+                if not allowed and connection.pg_version >= 150000:  # type: ignore[attr-defined]
+                    # GRANT SET ON PARAMETER session_replication_role TO <role> (README, production)
+                    cursor.execute("SELECT has_parameter_privilege(current_user, 'session_replication_role', 'SET')")
+                    row = cursor.fetchone()
+                    allowed = bool(row and row[0])
+            self.triggers_skippable = allowed
+        return self.triggers_skippable
 
     def when(self, value: datetime) -> Any:
         """A naive-UTC datetime as the backend stores it (text on the raw paths: cheap to pass
@@ -347,4 +439,4 @@ def document_item_rows(fk: str, doc_id: int, lines: Iterable[LineAmounts]) -> li
              "discount_amount": x.discount_amount, "total": x.total} for x in lines]
 
 
-__all__ = ["BulkTable", "BulkWriter", "JsonText", "bulk_written", "document_item_rows", "writer_for"]
+__all__ = ["BulkTable", "BulkWriter", "JsonText", "ParentsGuard", "bulk_written", "document_item_rows", "writer_for"]

@@ -26,7 +26,7 @@ from config.money import ZERO
 from customers.models import Customer
 from customers.services.customers import customer_get_or_create_by_email
 from sales.events import event_imported, events_record_bulk, events_scope, imported_data, invoiced_data, shipped_data
-from sales.importing.bulk import BulkTable, JsonText, Row, bulk_written, document_item_rows, writer_for
+from sales.importing.bulk import BulkTable, BulkWriter, JsonText, Row, bulk_written, document_item_rows, writer_for
 from sales.importing.errors import DuplicateReference
 from sales.importing.lookups import ImportLookups
 from sales.importing.plan import ImportPlan, ShipmentPlanned, import_plan
@@ -163,7 +163,8 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
     The rows are built in memory before the stock rows are locked: what runs under the locks
     (which another import of the same products waits for, e.g. the other chunks of an import
     job) is the verdicts, the numbers and the writes."""
-    tables = writer_for(MODELS).tables
+    writer = writer_for(MODELS)
+    tables = writer.tables
     now = timezone.now()
     actor_id = actor.pk if actor is not None and actor.pk else None
     memories = _in_memory(plans, tables, now, actor_id)
@@ -176,7 +177,7 @@ def orders_import_bulk(plans: Sequence[ImportPlan], *, actor: User | None,
             if refused is not None:
                 results[n] = refused
     accepted = [n for n, r in enumerate(results) if not isinstance(r, DomainError)]
-    ids = _write_bulk([memories[n] for n in accepted], tables, now=now, actor_id=actor_id, source=source,
+    ids = _write_bulk([memories[n] for n in accepted], writer, now=now, actor_id=actor_id, source=source,
                       products=products)
     for n, order_id in zip(accepted, ids, strict=True):
         results[n] = order_id
@@ -208,32 +209,36 @@ def _in_memory(plans: Sequence[ImportPlan], tables: dict[type, BulkTable], now: 
     return out
 
 
-def _write_bulk(orders: list[_Memory], tables: dict[type, BulkTable], *, now: datetime, actor_id: int | None,
+def _write_bulk(orders: list[_Memory], writer: BulkWriter, *, now: datetime, actor_id: int | None,
                 source: InventorySource | None, products: dict[int, Product]) -> list[int]:
     if not orders:
         return []
+    tables = writer.tables
     plans = [m.plan for m in orders]
     _customers_bulk(plans)
     for m, number in zip(orders, numbers_reserve("order", len(orders)), strict=True):
         m.order.number, m.order.customer_id = number, m.plan.customer_id
-    order_ids = tables[Order].insert_rows([vars(m.order) for m in orders], returning=True, now=now)
-    flat_items = [(oid, item) for oid, m in zip(order_ids, orders, strict=True) for item in m.items]
-    for order_id, item in flat_items:
-        item.order_id = order_id
-    tables[OrderItem].insert_rows([vars(item) for _, item in flat_items], returning=True, now=now)
-    tables[Payment].insert_rows([
-        {"order_id": m.order.id, "method": p["method"], "amount": p["amount"], "state": p["state"],
-         "reference": p["reference"], "created_at": m.plan.created_at}
-        for m in orders for p in m.plan.payments], now=now)
-    tables[OrderComment].insert_rows([{"order_id": m.order.id, **c} for m in orders for c in m.plan.comments], now=now)
-    events = [{"order_id": m.order.id, "type": EventType.IMPORTED.value, "actor_id": actor_id,
-               "data": imported_data(m.order.number, m.plan.event)} for m in orders]
-    invoiced = _invoices_bulk(orders, tables, now, actor_id)
-    later = [(position, event) for position, event, _ in invoiced] + _shipments_bulk(orders, tables, now, actor_id,
-                                                                                      source)
-    later.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
-    events_record_bulk(events + [e for _, e in later],
-                       insert=lambda rows: tables[OrderEvent].insert_rows(rows, returning=True, now=now))
+    with writer.parents_locked():  # the rows' foreign keys checked per insert, not per row at commit
+        order_ids = tables[Order].insert_rows([vars(m.order) for m in orders], returning=True, now=now)
+        flat_items = [(oid, item) for oid, m in zip(order_ids, orders, strict=True) for item in m.items]
+        for order_id, item in flat_items:
+            item.order_id = order_id
+        tables[OrderItem].insert_rows([vars(item) for _, item in flat_items], returning=True, now=now)
+        tables[Payment].insert_rows([
+            {"order_id": m.order.id, "method": p["method"], "amount": p["amount"], "state": p["state"],
+             "reference": p["reference"], "created_at": m.plan.created_at}
+            for m in orders for p in m.plan.payments], now=now)
+        tables[OrderComment].insert_rows([{"order_id": m.order.id, **c} for m in orders for c in m.plan.comments],
+                                         now=now)
+        events = [{"order_id": m.order.id, "type": EventType.IMPORTED.value, "actor_id": actor_id,
+                   "data": imported_data(m.order.number, m.plan.event)} for m in orders]
+        invoiced = _invoices_bulk(orders, tables, now, actor_id)
+        later = [(position, event) for position, event, _ in invoiced] + _shipments_bulk(orders, tables, now,
+                                                                                          actor_id, source)
+        later.sort(key=lambda x: x[0])  # stable: per order, the invoice before its shipments
+        # The events' sinks (webhooks) write when the events scope ends, after this block: with their triggers.
+        events_record_bulk(events + [e for _, e in later],
+                           insert=lambda rows: tables[OrderEvent].insert_rows(rows, returning=True, now=now))
     _stock_bulk(plans, source, products)
     for m in orders:
         if m.plan.notify:

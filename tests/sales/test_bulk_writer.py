@@ -87,3 +87,118 @@ def test_a_writer_for_explicit_ids_moves_the_sequences_past_them():
     after = OrderComment.objects.create(order=order, comment="after")
     assert after.id > last + 10
     assert OrderComment.objects.get(id=last + 10).comment == "explicit"
+
+
+# ---------------------------------------------------------------- foreign keys checked per insert (PostgreSQL)
+
+def _replication_role() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_inside_parents_locked_the_triggers_are_off_and_back_on_after_it_in_the_same_transaction():
+    writer = BulkWriter([Payment])
+    order = order_with((product("10.00"), 1))
+    with transaction.atomic():
+        assert _replication_role() == "origin"
+        with writer.parents_locked():
+            assert _replication_role() == "replica"
+            writer.tables[Payment].insert_rows([{"order_id": order.id, "method": "cash", "amount": Decimal("1.00"),
+                                                 "state": "captured", "reference": "r1"}])
+        # What the transaction writes afterwards (the webhook sinks' rows) has its triggers again.
+        assert _replication_role() == "origin"
+        assert writer.tables[Payment].guard is None
+    assert Payment.objects.filter(order=order, reference="r1").count() == 1
+
+
+@pytest.mark.postgres
+def test_a_row_naming_a_parent_that_does_not_exist_is_refused_and_nothing_of_the_block_stays():
+    from django.db import IntegrityError
+
+    writer = BulkWriter([OrderComment, Payment])
+    order = order_with((product("10.00"), 1))
+    missing = order.id + 10_000
+    with transaction.atomic():
+        refused = rf"sales_payment\.order_id: no sales_order row with id in \[{missing}\]"
+        with pytest.raises(IntegrityError, match=refused), writer.parents_locked():
+            writer.tables[OrderComment].insert_rows([{"order_id": order.id, "comment": "kept?"}])
+            writer.tables[Payment].insert_rows([{"order_id": missing, "method": "cash", "amount": Decimal("1"),
+                                                 "state": "captured", "reference": "r2"}])
+        # The savepoint rolled back: the comment written before the refusal, and the setting, are gone.
+        assert _replication_role() == "origin"
+        assert not OrderComment.objects.filter(order=order, comment="kept?").exists()
+    assert not Payment.objects.filter(reference="r2").exists()
+
+
+@pytest.mark.postgres
+def test_rows_may_name_parents_inserted_in_the_same_block_without_a_query():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sales.models import Invoice, InvoiceItem, OrderItem
+
+    writer = BulkWriter([Invoice, InvoiceItem])
+    order = order_with((product("10.00"), 1))
+    item = OrderItem.objects.get(order=order)
+    with transaction.atomic(), writer.parents_locked(), CaptureQueriesContext(connection) as captured:
+        [invoice_id] = writer.tables[Invoice].insert_rows(
+            [{"order_id": order.id, "number": "INV-GUARD-1", "state": "paid"}], returning=True)
+        writer.tables[InvoiceItem].insert_rows(document_item_rows("invoice_id", invoice_id, [LineAmounts(
+            order_item_id=item.id, sku="S", name="N", quantity=1, price=Decimal("10.00"),
+            subtotal=Decimal("10.00"), tax_amount=Decimal("0"), discount_amount=Decimal("0"))]))
+    # One lock query for each parent table named by existing rows (the order, the order line); the
+    # invoice the item names was inserted in the block and needs none.
+    guards = [q["sql"] for q in captured.captured_queries if "FOR KEY SHARE" in q["sql"]]
+    assert len(guards) == 2
+    assert any('FROM "sales_order"' in q for q in guards) and any('FROM "sales_orderitem"' in q for q in guards)
+    assert InvoiceItem.objects.get(invoice_id=invoice_id).order_item_id == item.id
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as the other race tests (tests/conftest.py)
+def test_the_parents_named_stay_locked_against_deletion_until_the_transaction_ends():
+    """FOR KEY SHARE, as the trigger takes it: another connection cannot delete (or re-key) the
+    order the new rows name while the import's transaction is open, and can once it commits."""
+    import threading
+
+    from django.db import OperationalError, connection
+
+    writer = BulkWriter([Payment])
+    order = order_with((product("10.00"), 1))
+    outcome: list[str] = []
+
+    def other() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+                cursor.execute("SELECT id FROM sales_order WHERE id = %s FOR UPDATE", [order.id])
+            outcome.append("locked it")
+        except OperationalError as exc:
+            outcome.append("waited" if "lock timeout" in str(exc) else repr(exc))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        with writer.parents_locked():
+            writer.tables[Payment].insert_rows([{"order_id": order.id, "method": "cash", "amount": Decimal("1"),
+                                                 "state": "captured", "reference": "r3"}])
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(10)
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(10)
+    assert outcome == ["waited", "locked it"]
+
+
+@pytest.mark.postgres
+def test_with_the_setting_off_the_triggers_check_as_usual(settings):
+    settings.BULK_SKIP_FK_TRIGGERS = False
+    writer = BulkWriter([Payment])
+    with transaction.atomic(), writer.parents_locked():
+        assert _replication_role() == "origin"
+        assert writer.tables[Payment].guard is None
