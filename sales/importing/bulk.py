@@ -15,6 +15,11 @@ the database does:
   (PostgreSQL: taken from the table's sequence first; SQLite: AUTOINCREMENT hands out
   consecutive ids inside the write transaction, nothing else can write until it commits).
 
+- ``BulkWriter.parents_locked`` (the import, which writes while the shop runs): inside it the
+  inserts' foreign keys are checked and their parent rows locked by a ``ParentsGuard``, one query
+  per table, instead of by PostgreSQL's per-row triggers at commit (skipped there, where the
+  role may set ``session_replication_role``).
+
 ``bulk_written`` is the single call site both bulk paths call once orders are written, for
 whatever must follow rows that bypassed the services (see its docstring).
 """

@@ -351,12 +351,23 @@ def _upsert(model: type[OrderCounter] | type[SalesDay], keys: Sequence[str], sum
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     columns = [*keys, *sums]
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) VALUES {', '.join([one] * len(rows))} "
+    rows = sorted(rows)
+    if connection.vendor == "postgresql" and len(rows) > 1:
+        # One array per column: a batch's thousands of (day, product) cells are one short statement
+        # for the driver to send, not thousands of placeholders to parse.
+        by_column = {f.column: f for f in model._meta.concrete_fields}
+        types = [by_column[c].db_type(connection) for c in columns]
+        values = "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
+        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        values = "VALUES " + ", ".join([one] * len(rows))
+        params = [v for row in rows for v in row]
+    sql = (f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) {values} "
            f"ON CONFLICT ({', '.join(qn(k) for k in keys)}) DO UPDATE SET "
            + ", ".join(f"{qn(c)} = {table}.{qn(c)} + excluded.{qn(c)}" for c in sums))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [v for row in sorted(rows) for v in row])
+        cursor.execute(sql, params)
 
 
 def _counts_add(deltas: Mapping[Bucket, int], *, slot: int) -> None:

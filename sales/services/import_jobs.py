@@ -129,6 +129,7 @@ class _Line:
     number: int
     document: Any
     error: tuple[str, str] | None = None  # (code, message) of a line that is not JSON
+    raw: bytes | None = None  # the line's JSON text (lets the checks skip work the text rules out)
 
     @property
     def reference(self) -> str | None:
@@ -163,7 +164,7 @@ class _Run:
             except (ValueError, RecursionError) as exc:
                 yield _Line(first + offset, None, error=("parse_error", f"invalid JSON: {exc}"))
                 continue
-            yield _Line(first + offset, document)
+            yield _Line(first + offset, document, raw=raw.encode())
 
     def run(self) -> None:
         batch: list[_Line] = []
@@ -189,11 +190,11 @@ class _Run:
             if line.error is not None:
                 self.fail(line.number, line.reference, *line.error)
                 continue
-            result = self.checker(line.document)
+            result = self.checker(line.document, raw=line.raw)
             if isinstance(result, tuple):
                 self.fail(line.number, line.reference, *result)
             else:
-                checked.append(CheckedDocument(line.number, line.document, result))
+                checked.append(CheckedDocument(line.number, line.document, result, raw=line.raw))
         try:
             # The batch's orders and its progress commit together: a resumed chunk starts right after.
             with transaction.atomic():
