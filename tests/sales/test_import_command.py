@@ -83,6 +83,24 @@ def test_good_and_bad_lines(tmp_path):
     assert Order.objects.get(reference="GOOD-2").invoices.count() == 1
 
 
+def test_nul_characters_are_refused_whether_escaped_or_not_and_an_escaped_backslash_u0000_is_text(tmp_path):
+    """The command skips the NUL walk for lines whose text holds neither a NUL byte nor a
+    \\u0000 escape: both spellings must still be refused, and the six characters \\u0000
+    (an escaped backslash) are plain text."""
+    path = write(tmp_path, [
+        json.dumps(doc("NUL-ESC", customer_note="a\x00b")),  # json.dumps writes the NUL as \u0000
+        json.dumps(doc("NUL-KEY", extra={"k\x00": 1})),
+        json.dumps(doc("BACKSLASH", customer_note="C:\\u0000dir")),  # a backslash, then u0000: no NUL
+    ])
+    assert "\\u0000" in path.read_text()
+    out, err = run(path, expect_failure=True)
+    assert out.strip().endswith("imported 1, skipped 0, failed 2")
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("line 1: validation_error: customer_note: NUL characters")
+    assert lines[1].startswith("line 2: validation_error: extra.k: NUL characters")
+    assert Order.objects.get(reference="BACKSLASH").source_document["customer_note"] == "C:\\u0000dir"
+
+
 def test_exit_status_through_manage_py(tmp_path, monkeypatch):
     from django.core.management import base
 
@@ -373,7 +391,8 @@ def _variants(document: dict, rng: random.Random) -> list[dict]:
         lambda d: d.update(reference=rng.choice(["", "  padded  ", "x" * 300, 12, None, "ünïcødé"])),
         lambda d: d.update(status_id=rng.choice([0, 3, "3", 9, None]), ordered_at=rng.choice([None, "2020-01-01",
                                                                                              "bad", 5])),
-        lambda d: d.update(email=rng.choice(["a@b.co", "nope", "", None, " X@Y.ORG "])),
+        lambda d: d.update(email=rng.choice(["a@b.co", "nope", "", None, " X@Y.ORG ", "İ" * 120 + "@example.com",
+                                             "a\x00@b.co", "\ud800@b.co", "  ", 5, "x@" + "y" * 250 + ".com"])),
         lambda d: d.update(notify=rng.choice([True, "false", 0, None, "yes"])),
         lambda d: d.update(payments=[{"driver": rng.choice(["cash", "", None]), "amount": rng.choice([1, "1", -1]),
                                       "state": rng.choice([None, "captured", "Captured"])}]),
@@ -401,7 +420,7 @@ def test_fast_validator_agrees_with_the_serializer():
     documents = [bench._document(rng, n, "FV", fake) for n in range(150)]
     documents += [v for d in documents[:40] for v in _variants(json.loads(json.dumps(d)), rng)]
     answered = 0
-    for document in documents:
+    for document in documents * 2:  # twice: the second time the e-mails are ones the validator has seen
         document = json.loads(json.dumps(document))
         got = fast(document)
         drf = OrderImportSerializer(data=document)
