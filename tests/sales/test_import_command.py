@@ -398,6 +398,9 @@ def _variants(document: dict, rng: random.Random) -> list[dict]:
                                       "state": rng.choice([None, "captured", "Captured"])}]),
         lambda d: d.update(billing_address=rng.choice([None, {}, {"first_name": "A", "last_name": "B", "line_1": "1",
                                                                   "city": "C", "postcode": "P", "country": "gb"}])),
+        lambda d: (d.get("billing_address") or {}).update(country=rng.choice(["gb", "XX", " de ", "GBR", "", None,
+                                                                              7, "g\x00", "\ud800b"])),
+        lambda d: d["items"][0].update(product_id=rng.choice(["12", 12, "", None, "x" * 65, " 7 "])),
         lambda d: d.update(items=rng.choice([[], None, "x", [1]])),
         lambda d: d.update(comments=[{"message": rng.choice(["", "ok", None, "a\x00b"]), "admin": rng.choice(
             [1, "x", True, 0, None])}]),
