@@ -357,6 +357,14 @@ class BulkWriter:
                     cursor.execute("SELECT has_parameter_privilege(current_user, 'session_replication_role', 'SET')")
                     row = cursor.fetchone()
                     allowed = bool(row and row[0])
+                if allowed:
+                    # The setting turns off every trigger, not only the foreign keys' (which the guard
+                    # replaces): a table of the writer with a trigger of its own keeps them all on.
+                    cursor.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY("
+                                   "SELECT c.oid FROM pg_class c WHERE c.relname = ANY(%s))",
+                                   [[t.db_table for t in self.tables.values()]])
+                    row = cursor.fetchone()
+                    allowed = not (row and row[0])
             self.triggers_skippable = allowed
         return self.triggers_skippable
 

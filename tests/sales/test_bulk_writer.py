@@ -202,3 +202,24 @@ def test_with_the_setting_off_the_triggers_check_as_usual(settings):
     with transaction.atomic(), writer.parents_locked():
         assert _replication_role() == "origin"
         assert writer.tables[Payment].guard is None
+
+
+@pytest.mark.postgres
+def test_a_table_with_a_trigger_of_its_own_keeps_every_trigger_on():
+    """session_replication_role = replica would silence any trigger, not only the foreign keys'
+    the guard replaces: a writer whose tables carry one of their own leaves the setting alone."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # rolled back with the test's transaction
+        cursor.execute("CREATE FUNCTION bulk_test_noop() RETURNS trigger LANGUAGE plpgsql AS "
+                       "$$ BEGIN RETURN NEW; END $$")
+        cursor.execute("CREATE TRIGGER bulk_test_noop BEFORE INSERT ON sales_payment "
+                       "FOR EACH ROW EXECUTE FUNCTION bulk_test_noop()")
+    with transaction.atomic():
+        writer = BulkWriter([Payment])
+        with writer.parents_locked():
+            assert _replication_role() == "origin"
+            assert writer.tables[Payment].guard is None
+        other = BulkWriter([OrderComment])  # its table has none: skipped as before
+        with other.parents_locked():
+            assert _replication_role() == "replica"
